@@ -1,0 +1,49 @@
+"""What every command shares: error handling, the console, and settings from flags."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from rightsizer.config import Settings, load_settings
+from rightsizer.errors import RightsizerError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass(frozen=True)
+class CliState:
+    """What the top-level options give every command."""
+
+    config_file: Path | None = None
+
+
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a RightsizerError into its one-line message on stderr and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except RightsizerError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def settings_from(ctx: typer.Context, **flags: Any) -> Settings:
+    """Settings from this command's flags (None = not given), env and the config file."""
+    state = ctx.find_root().obj
+    config_file = state.config_file if isinstance(state, CliState) else None
+    return load_settings(flags, config_file=config_file)

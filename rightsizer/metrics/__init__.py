@@ -1,0 +1,1 @@
+"""Metric series: the store (CloudWatch-style names), statistics and the samplers."""

@@ -1,0 +1,59 @@
+"""The catalogue of series rightsizer records: names and dimensions follow CloudWatch's
+(AWS/ECS and AWS/ApplicationELB) so that an alarm rehearsed here reads like the one in AWS.
+
+Every series lives in namespace `rightsizer`. Units in brackets.
+
+Per task, dimensions {ServiceName, TaskId}, one sample per task per sampling tick:
+    CPUUtilization          [Percent] CPU time used / (reserved vCPU x interval) x 100
+    MemoryUtilization       [Percent] memory in use (RSS + page cache) / limit x 100
+    MemoryRSS, MemoryCache  [Bytes]
+    CPUThrottledPeriods     [Count]   CFS periods throttled during the interval
+Service level, dimensions {ServiceName}: CPUUtilization and MemoryUtilization get one sample
+    per running task per tick, so a period's Average is the average across tasks and its
+    Maximum the busiest task, as ECS publishes them; RunningTaskCount [Count] one per tick.
+Load balancer, dimensions {LoadBalancer} (and {LoadBalancer, TaskId} per target):
+    HealthyHostCount, UnHealthyHostCount [Count]
+    RequestCount, HTTPCode_Target_2XX_Count .. HTTPCode_Target_5XX_Count [Count] per tick
+    TargetResponseTime      [Seconds] HAProxy's average over its last requests
+Client side (the load generator), dimensions {} or {Name} for one request name:
+    ClientRequestCount, ClientFailureCount [Count] per second
+    ClientRPS               [Count/Second]
+    ClientFailureRate       [Percent]
+    ClientResponseTime      [Milliseconds] one sample per request, so pNN is exact
+    ClientUsers             [Count]
+    GeneratorCPUUtilization [Percent] of one core, the generator process (and its workers)
+"""
+
+from __future__ import annotations
+
+NAMESPACE = "rightsizer"
+SERVICE_DIMENSION = "ServiceName"
+TASK_DIMENSION = "TaskId"
+LB_DIMENSION = "LoadBalancer"
+REQUEST_NAME_DIMENSION = "Name"
+DEFAULT_SERVICE = "uploader"
+DEFAULT_LOAD_BALANCER = "rightsizer-lb"
+
+CPU_UTILIZATION = "CPUUtilization"
+MEMORY_UTILIZATION = "MemoryUtilization"
+MEMORY_RSS = "MemoryRSS"
+MEMORY_CACHE = "MemoryCache"
+CPU_THROTTLED_PERIODS = "CPUThrottledPeriods"
+RUNNING_TASK_COUNT = "RunningTaskCount"
+
+HEALTHY_HOST_COUNT = "HealthyHostCount"
+UNHEALTHY_HOST_COUNT = "UnHealthyHostCount"
+REQUEST_COUNT = "RequestCount"
+TARGET_2XX = "HTTPCode_Target_2XX_Count"
+TARGET_3XX = "HTTPCode_Target_3XX_Count"
+TARGET_4XX = "HTTPCode_Target_4XX_Count"
+TARGET_5XX = "HTTPCode_Target_5XX_Count"
+TARGET_RESPONSE_TIME = "TargetResponseTime"
+
+CLIENT_REQUEST_COUNT = "ClientRequestCount"
+CLIENT_FAILURE_COUNT = "ClientFailureCount"
+CLIENT_RPS = "ClientRPS"
+CLIENT_FAILURE_RATE = "ClientFailureRate"
+CLIENT_RESPONSE_TIME = "ClientResponseTime"
+CLIENT_USERS = "ClientUsers"
+GENERATOR_CPU = "GeneratorCPUUtilization"

@@ -1,0 +1,221 @@
+"""The metric store: one SQLite file per run, series named the CloudWatch way.
+
+A series is (namespace, metric name, dimensions); a sample is (timestamp, value) where the
+timestamp is epoch seconds at the middle of the interval the sample measures. Several processes
+may write one store at once (the fleet's samplers and the load generator): WAL mode and a busy
+timeout make that safe.
+
+    store = MetricStore(run_dir / "metrics.db")
+    key = MetricKey.of("CPUUtilization", ServiceName="uploader", TaskId="1")
+    store.put(key, time.time(), 37.5)
+    store.datapoints(key, period=60, statistic=Statistic.parse("Average"))
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from rightsizer.metrics.names import NAMESPACE
+from rightsizer.metrics.statistics import Statistic
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    dimensions TEXT NOT NULL,
+    unit TEXT NOT NULL DEFAULT 'None',
+    UNIQUE (namespace, name, dimensions)
+);
+CREATE TABLE IF NOT EXISTS samples (
+    series_id INTEGER NOT NULL REFERENCES series(id),
+    ts REAL NOT NULL,
+    value REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_by_series_time ON samples (series_id, ts);
+"""
+
+
+@dataclass(frozen=True, order=True)
+class MetricKey:
+    """Which series: `MetricKey.of("CPUUtilization", ServiceName="uploader", TaskId="2")`."""
+
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, name: str, namespace: str = NAMESPACE, **dimensions: str) -> MetricKey:
+        return cls(namespace, name, tuple(sorted((k, str(v)) for k, v in dimensions.items())))
+
+    @classmethod
+    def from_parts(
+        cls, namespace: str, name: str, dimensions: Mapping[str, str] | None = None
+    ) -> MetricKey:
+        return cls.of(name, namespace, **(dimensions or {}))
+
+    @property
+    def dimension_map(self) -> dict[str, str]:
+        return dict(self.dimensions)
+
+    def __str__(self) -> str:
+        dims = ",".join(f"{k}={v}" for k, v in self.dimensions)
+        return f"{self.namespace}/{self.name}" + (f"{{{dims}}}" if dims else "")
+
+
+@dataclass(frozen=True)
+class Sample:
+    key: MetricKey
+    timestamp: float
+    value: float
+    unit: str = "None"
+
+
+@dataclass(frozen=True)
+class Datapoint:
+    """One period's statistic: `timestamp` is the period's start (epoch seconds)."""
+
+    timestamp: float
+    value: float
+    sample_count: int
+
+
+def period_start(timestamp: float, period: float) -> float:
+    """Start of the epoch-aligned period holding `timestamp`."""
+    return math.floor(timestamp / period) * period
+
+
+class MetricStore:
+    """Thread-safe access to one metrics SQLite file (created on first use)."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            uri = f"file:{path}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        self._ids: dict[MetricKey, int] = {}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> MetricStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _series_id(self, key: MetricKey, unit: str) -> int:
+        cached = self._ids.get(key)
+        if cached is not None:
+            return cached
+        dims = json.dumps(key.dimensions)
+        self._db.execute(
+            "INSERT OR IGNORE INTO series (namespace, name, dimensions, unit) VALUES (?, ?, ?, ?)",
+            (key.namespace, key.name, dims, unit),
+        )
+        row = self._db.execute(
+            "SELECT id FROM series WHERE namespace = ? AND name = ? AND dimensions = ?",
+            (key.namespace, key.name, dims),
+        ).fetchone()
+        self._ids[key] = int(row[0])
+        return self._ids[key]
+
+    def put(self, key: MetricKey, timestamp: float, value: float, unit: str = "None") -> None:
+        self.put_many([Sample(key, timestamp, value, unit)])
+
+    def put_many(self, samples: Iterable[Sample]) -> None:
+        """Write a batch in one transaction (samplers write one batch per tick)."""
+        with self._lock, self._db:
+            rows = [
+                (self._series_id(s.key, s.unit), s.timestamp, s.value)
+                for s in samples
+                if math.isfinite(s.value)
+            ]
+            self._db.executemany(
+                "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)", rows
+            )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def keys(self, namespace: str | None = None, name: str | None = None) -> list[MetricKey]:
+        """Every series, optionally only those of one namespace and/or metric name."""
+        query = "SELECT namespace, name, dimensions FROM series WHERE 1 = 1"
+        args: list[str] = []
+        if namespace is not None:
+            query += " AND namespace = ?"
+            args.append(namespace)
+        if name is not None:
+            query += " AND name = ?"
+            args.append(name)
+        with self._lock:
+            rows = self._db.execute(query, args).fetchall()
+        return sorted(
+            MetricKey(ns, n, tuple(tuple(pair) for pair in json.loads(d))) for ns, n, d in rows
+        )
+
+    def samples(
+        self, key: MetricKey, start: float | None = None, end: float | None = None
+    ) -> list[tuple[float, float]]:
+        """(timestamp, value) pairs with start <= timestamp < end, oldest first."""
+        query = (
+            "SELECT s.ts, s.value FROM samples s JOIN series r ON r.id = s.series_id "
+            "WHERE r.namespace = ? AND r.name = ? AND r.dimensions = ?"
+        )
+        args: list[object] = [key.namespace, key.name, json.dumps(key.dimensions)]
+        if start is not None:
+            query += " AND s.ts >= ?"
+            args.append(start)
+        if end is not None:
+            query += " AND s.ts < ?"
+            args.append(end)
+        with self._lock:
+            return [
+                (float(t), float(v)) for t, v in self._db.execute(query + " ORDER BY s.ts", args)
+            ]
+
+    def time_range(self) -> tuple[float, float] | None:
+        """Oldest and newest sample timestamps of the whole store, or None when empty."""
+        with self._lock:
+            row = self._db.execute("SELECT MIN(ts), MAX(ts) FROM samples").fetchone()
+        return None if row[0] is None else (float(row[0]), float(row[1]))
+
+    def datapoints(
+        self,
+        key: MetricKey,
+        period: float,
+        statistic: Statistic,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> list[Datapoint]:
+        """One datapoint per epoch-aligned period that holds at least one sample."""
+        return list(aggregate(self.samples(key, start, end), period, statistic))
+
+
+def aggregate(
+    samples: Iterable[tuple[float, float]], period: float, statistic: Statistic
+) -> Iterator[Datapoint]:
+    """Group (timestamp, value) samples into epoch-aligned periods; periods without samples
+    give no datapoint (they are missing, as in CloudWatch)."""
+    groups: dict[float, list[float]] = defaultdict(list)
+    for timestamp, value in samples:
+        groups[period_start(timestamp, period)].append(value)
+    for start in sorted(groups):
+        values = groups[start]
+        yield Datapoint(start, statistic.of(values), len(values))

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from rightsizer.metrics.statistics import Statistic, percentile
+from rightsizer.metrics.store import MetricKey, MetricStore, Sample, period_start
+
+
+def test_keys_are_canonical_whatever_the_dimension_order() -> None:
+    a = MetricKey.of("CPUUtilization", TaskId="1", ServiceName="svc")
+    b = MetricKey.of("CPUUtilization", ServiceName="svc", TaskId="1")
+    assert a == b
+    assert str(a) == "rightsizer/CPUUtilization{ServiceName=svc,TaskId=1}"
+
+
+def test_datapoints_group_samples_into_epoch_aligned_periods(tmp_path: Path) -> None:
+    key = MetricKey.of("CPUUtilization", ServiceName="svc")
+    with MetricStore(tmp_path / "m.db") as store:
+        # 12 samples, one every 5 s from t=1000 (not aligned to 60).
+        store.put_many(Sample(key, 1000.0 + 5 * i, float(i)) for i in range(12))
+        points = store.datapoints(key, 60, Statistic.parse("Average"))
+        maxima = store.datapoints(key, 60, Statistic.parse("Maximum"))
+    # [960, 1020) holds t=1000..1015 (values 0..3); [1020, 1080) holds t=1020..1055 (4..11).
+    assert [(p.timestamp, p.value, p.sample_count) for p in points] == [
+        (960.0, 1.5, 4),
+        (1020.0, 7.5, 8),
+    ]
+    assert [p.value for p in maxima] == [3.0, 11.0]
+
+
+def test_missing_periods_give_no_datapoint(tmp_path: Path) -> None:
+    key = MetricKey.of("X")
+    with MetricStore(tmp_path / "m.db") as store:
+        store.put_many([Sample(key, 5.0, 1.0), Sample(key, 35.0, 2.0)])
+        points = store.datapoints(key, 10, Statistic.parse("Sum"))
+    assert [p.timestamp for p in points] == [0.0, 30.0]
+
+
+def test_two_writers_on_one_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    key = MetricKey.of("X")
+    stores = [MetricStore(path), MetricStore(path)]
+
+    def write(store: MetricStore, base: int) -> None:
+        for i in range(200):
+            store.put(key, float(base + i), 1.0)
+
+    threads = [threading.Thread(target=write, args=(s, i * 1000)) for i, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    reader = MetricStore(path, readonly=True)
+    assert len(reader.samples(key)) == 400
+    assert reader.keys() == [key]
+    for s in [*stores, reader]:
+        s.close()
+
+
+def test_non_finite_values_are_dropped(tmp_path: Path) -> None:
+    key = MetricKey.of("X")
+    with MetricStore(tmp_path / "m.db") as store:
+        store.put_many([Sample(key, 1.0, float("nan")), Sample(key, 2.0, 3.0)])
+        assert store.samples(key) == [(2.0, 3.0)]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Average", 2.5),
+        ("Maximum", 4.0),
+        ("Minimum", 1.0),
+        ("Sum", 10.0),
+        ("SampleCount", 4.0),
+        ("p50", 2.0),
+        ("p75", 3.0),
+        ("p100", 4.0),
+        ("p0", 1.0),
+        ("p99.9", 4.0),
+    ],
+)
+def test_statistics(name: str, expected: float) -> None:
+    assert Statistic.parse(name).of([3.0, 1.0, 4.0, 2.0]) == expected
+
+
+def test_percentile_never_exceeds_max_and_is_exact_for_whole_ranks() -> None:
+    values = [float(i) for i in range(1, 101)]
+    assert percentile(values, 95) == 95.0
+    assert percentile(values, 57) == 57.0
+    assert percentile(values, 100) == 100.0
+
+
+def test_bad_statistic_names_are_refused() -> None:
+    for bad in ("average", "p101", "p", "Median", "p-1"):
+        with pytest.raises(ValueError, match="unknown statistic"):
+            Statistic.parse(bad)
+
+
+def test_period_start() -> None:
+    assert period_start(59.999, 60) == 0.0
+    assert period_start(60.0, 60) == 60.0
+    assert period_start(1234.5, 10) == 1230.0
