@@ -1,0 +1,113 @@
+"""Alarm history kept in a run's metrics.db: every definition and every state transition.
+
+The report and `alarm replay` read it; the live evaluator writes it.
+
+    alarm_definitions(alarm_name PRIMARY KEY, definition JSON)   PutMetricAlarm JSON
+    alarm_history(alarm_name, ts, old_state, new_state, reason, reason_data JSON)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alarm_definitions (
+    alarm_name TEXT PRIMARY KEY,
+    definition TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alarm_history (
+    alarm_name TEXT NOT NULL,
+    ts REAL NOT NULL,
+    old_state TEXT NOT NULL,
+    new_state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    reason_data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alarm_history_by_time ON alarm_history (alarm_name, ts);
+"""
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One transition: at `timestamp` (epoch seconds) the alarm went old_state -> new_state."""
+
+    alarm_name: str
+    timestamp: float
+    old_state: str
+    new_state: str
+    reason: str
+    reason_data: dict[str, Any]
+
+
+def _connect(db_path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(db_path, timeout=10)
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+def save_definitions(db_path: Path, definitions: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    """Store (name, PutMetricAlarm JSON) pairs; a name seen again is replaced."""
+    conn = _connect(db_path)
+    try:
+        with conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO alarm_definitions (alarm_name, definition) VALUES (?, ?)",
+                [(name, json.dumps(doc)) for name, doc in definitions],
+            )
+    finally:
+        conn.close()
+
+
+def append(db_path: Path, items: Iterable[HistoryItem]) -> None:
+    conn = _connect(db_path)
+    try:
+        with conn:
+            conn.executemany(
+                "INSERT INTO alarm_history VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        i.alarm_name,
+                        i.timestamp,
+                        i.old_state,
+                        i.new_state,
+                        i.reason,
+                        json.dumps(i.reason_data),
+                    )
+                    for i in items
+                ],
+            )
+    finally:
+        conn.close()
+
+
+def read_definitions(db_path: Path) -> dict[str, dict[str, Any]]:
+    if not db_path.is_file():
+        return {}
+    conn = _connect(db_path)
+    try:
+        rows = conn.execute("SELECT alarm_name, definition FROM alarm_definitions").fetchall()
+    finally:
+        conn.close()
+    return {name: json.loads(doc) for name, doc in rows}
+
+
+def read_history(db_path: Path, alarm_name: str | None = None) -> list[HistoryItem]:
+    """Transitions oldest first, of one alarm or of all."""
+    if not db_path.is_file():
+        return []
+    conn = _connect(db_path)
+    try:
+        query = "SELECT * FROM alarm_history"
+        args: tuple[str, ...] = ()
+        if alarm_name is not None:
+            query += " WHERE alarm_name = ?"
+            args = (alarm_name,)
+        rows = conn.execute(query + " ORDER BY ts, rowid", args).fetchall()
+    finally:
+        conn.close()
+    return [HistoryItem(n, float(t), o, s, r, json.loads(d)) for n, t, o, s, r, d in rows]

@@ -1,0 +1,205 @@
+"""Alarms evaluated while a run goes: at each period boundary (plus a short settle for the
+last samples to land), every transition written to the run's metrics.db and its actions run.
+
+    live = LiveAlarms(alarms, store, db_path=run.metrics_path, on_transition=print)
+    live.start()          # a daemon thread
+    ...                   # the load runs; `live.stop_requested` is set by a stop-run action
+    live.stop()
+
+`evaluate_due(now)` is the deterministic core (tests drive it with their own clock): it
+evaluates every boundary passed since the previous call, oldest first.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rightsizer.alarms import history
+from rightsizer.alarms.actions import ActionRunner
+from rightsizer.alarms.definition import AlarmDefinition
+from rightsizer.alarms.series import series_key
+from rightsizer.alarms.sources import unique
+from rightsizer.alarms.state import AlarmState
+from rightsizer.alarms.timeline import Tracker, Transition, datapoints_by_period, window_at
+from rightsizer.metrics.store import Datapoint, MetricKey, MetricStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AlarmStatus:
+    """An alarm's state now; `since` is the boundary of its last transition (None: never)."""
+
+    name: str
+    state: AlarmState
+    reason: str
+    since: float | None
+
+
+@dataclass(frozen=True)
+class _Due:
+    time: float
+    alarm: int
+    index: int  # period index of the boundary
+
+
+class LiveAlarms:
+    """Evaluates `alarms` on `store` at their period boundaries; see the module docstring."""
+
+    def __init__(
+        self,
+        alarms: Sequence[AlarmDefinition],
+        store: MetricStore,
+        *,
+        db_path: Path,
+        clock: Callable[[], float] = time.time,
+        settle: float = 0.3,
+        on_transition: Callable[[Transition], None] | None = None,
+        actions: ActionRunner | None = None,
+    ) -> None:
+        if not 0 <= settle < 10:
+            raise ValueError(f"settle must be within 0..10 s, got {settle}")
+        self.alarms = unique(list(alarms))
+        self._store = store
+        self._db_path = db_path
+        self._clock = clock
+        self._settle = settle
+        self._on_transition = on_transition
+        self.actions = actions or ActionRunner()
+        self.stop_requested: threading.Event = self.actions.stop_requested
+        self._keys = [series_key(a) for a in self.alarms]
+        self._trackers = [Tracker(a) for a in self.alarms]
+        self._changed: list[float | None] = [None] * len(self.alarms)
+        created = clock()
+        # The first evaluation is at the first boundary after creation.
+        self._next = [math.floor(created / a.period) + 1 for a in self.alarms]
+        self._lock = threading.Lock()
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+        history.save_definitions(db_path, [(a.name, a.to_json()) for a in self.alarms])
+
+    def evaluate_due(self, now: float) -> list[Transition]:
+        """Evaluate every boundary <= `now` not yet evaluated; return the transitions."""
+        return self._evaluate(until=now, now=now)
+
+    def states(self) -> list[AlarmStatus]:
+        """Every alarm's current state, in definition order."""
+        with self._lock:
+            return [
+                AlarmStatus(t.alarm.name, t.state, t.reason, since)
+                for t, since in zip(self._trackers, self._changed, strict=True)
+            ]
+
+    def start(self) -> None:
+        """Evaluate in a daemon thread until `stop()`."""
+        if self._thread is not None:
+            return
+        self._halt.clear()
+        self._thread = threading.Thread(target=self._loop, name="rightsizer-alarms", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and let queued actions finish."""
+        self._halt.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.actions.close()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while self.alarms and not self._halt.is_set():
+            with self._lock:
+                due = min(n * a.period for n, a in zip(self._next, self.alarms, strict=True))
+            wait = due + self._settle - self._clock()
+            if wait > 0:
+                self._halt.wait(wait)
+                continue
+            try:
+                self._evaluate(until=self._clock() - self._settle, now=self._clock())
+            # The evaluator outlives a failing database write or callback; it says so.
+            except Exception:
+                logger.exception("alarm evaluation failed; retrying at the next boundary")
+                self._halt.wait(1.0)
+
+    def _evaluate(self, *, until: float, now: float) -> list[Transition]:
+        with self._lock:
+            due = self._due(until)
+            if not due:
+                return []
+            samples = self._fetch(due)
+            transitions = self._step_all(due, samples, now)
+            # Only now are these boundaries done: a failed read is retried at the next wake-up.
+            for d in due:
+                self._next[d.alarm] = max(self._next[d.alarm], d.index + 1)
+        if transitions:
+            self._record(transitions)
+        return transitions
+
+    def _due(self, until: float) -> list[_Due]:
+        due = []
+        for i, alarm in enumerate(self.alarms):
+            last = math.floor(until / alarm.period)
+            due += [_Due(b * alarm.period, i, b) for b in range(self._next[i], last + 1)]
+        return sorted(due, key=lambda d: (d.time, d.alarm))
+
+    def _fetch(self, due: list[_Due]) -> dict[MetricKey, list[tuple[float, float]]]:
+        """One query per series, covering every range the due evaluations need."""
+        spans: dict[MetricKey, tuple[float, float]] = {}
+        for d in due:
+            alarm = self.alarms[d.alarm]
+            lo, hi = d.time - alarm.evaluation_range * alarm.period, d.time
+            old = spans.get(self._keys[d.alarm], (lo, hi))
+            spans[self._keys[d.alarm]] = (min(old[0], lo), max(old[1], hi))
+        return {key: self._store.samples(key, lo, hi) for key, (lo, hi) in spans.items()}
+
+    def _step_all(
+        self, due: list[_Due], samples: dict[MetricKey, list[tuple[float, float]]], now: float
+    ) -> list[Transition]:
+        transitions = []
+        # Alarms on one series with one period and statistic share their datapoints; the
+        # fetched samples cover every range due, and a window only reads its own periods.
+        points: dict[tuple[MetricKey, int, str], dict[int, Datapoint]] = {}
+        for d in due:
+            alarm, key = self.alarms[d.alarm], self._keys[d.alarm]
+            shared = (key, alarm.period, alarm.statistic.name)
+            if shared not in points:
+                points[shared] = datapoints_by_period(samples[key], alarm)
+            _, transition = self._trackers[d.alarm].step(
+                window_at(alarm, points[shared], d.index), query_time=now
+            )
+            if transition is not None:
+                self._changed[d.alarm] = transition.time
+                transitions.append(transition)
+        return transitions
+
+    def _record(self, transitions: list[Transition]) -> None:
+        """History first (the record), then callbacks and actions."""
+        try:
+            history.append(self._db_path, [_item(t) for t in transitions])
+        except sqlite3.Error:
+            logger.exception("cannot write alarm history to %s", self._db_path)
+        by_name = {a.name: a for a in self.alarms}
+        for transition in transitions:
+            if self._on_transition is not None:
+                self._on_transition(transition)
+            self.actions.on_transition(by_name[transition.alarm_name], transition)
+
+
+def _item(transition: Transition) -> history.HistoryItem:
+    return history.HistoryItem(
+        transition.alarm_name,
+        transition.time,
+        transition.old_state.value,
+        transition.new_state.value,
+        transition.reason,
+        transition.reason_data,
+    )

@@ -1,0 +1,148 @@
+"""Replay over a recorded run: first ALARM, lead time before the SLO broke, back to OK, flaps,
+false alarms, and the recommended setting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from rightsizer.alarms.replay import (
+    ReplayGrid,
+    RunFacts,
+    Slo,
+    Step,
+    base_alarm,
+    recommend,
+    replay,
+    replay_facts,
+)
+from rightsizer.errors import UsageError
+from rightsizer.rundir import RunDir, write_json
+from tests.alarms.helpers import T0, definition, make_run
+
+CPU = base_alarm("CPUUtilization")
+
+
+def rows_by_setting(
+    run: RunDir, grid: ReplayGrid, slo: Slo | None = None
+) -> dict[tuple[float, int], dict[str, object]]:
+    rows = replay(run, grid, slo or Slo())
+    return {(r.alarm.threshold, r.alarm.period): r.to_json() for r in rows}
+
+
+def test_replay_on_a_synthetic_run(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    grid = ReplayGrid(CPU, thresholds=(5, 20, 50), periods=(10, 60))
+    rows = rows_by_setting(run, grid)
+    assert len(rows) == 6
+    # The SLO (p95 1 s) breaks when the 20-user step starts, 180 s after load start.
+    assert {r["slo_break_s"] for r in rows.values()} == {180.0}
+    # > 20 at 10 s fires in the first period of the 10-user step (45 %): 50 s early.
+    assert rows[(20, 10)]["first_alarm_s"] == 130.0
+    assert rows[(20, 10)]["lead_time_s"] == 50.0
+    assert rows[(20, 10)]["false_alarms"] == 0
+    # > 50 only fires once the SLO has broken: late.
+    assert rows[(50, 10)]["lead_time_s"] == -10.0
+    # > 5 fires at 1 user, while p95 was 120 ms against 1000: a false alarm.
+    assert rows[(5, 10)]["false_alarms"] == 1
+    # 60 s periods: [+90, +150) averages 31.5 % (half of 18, half of 45) -> ALARM at +150.
+    assert rows[(20, 60)]["first_alarm_s"] == 150.0
+    # Back to OK: the first idle period after load_end.
+    assert rows[(20, 10)]["back_to_ok_s"] == 10.0
+    assert rows[(20, 60)]["back_to_ok_s"] == 90.0
+    assert all(r["flaps"] == 0 for r in rows.values())
+
+
+def test_recommend_picks_the_latest_threshold_still_a_period_early(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    rows = replay(run, ReplayGrid(CPU, thresholds=(5, 20, 30, 50), periods=(10, 60)), Slo())
+    best = recommend(rows)
+    assert best is not None
+    assert (best.alarm.threshold, best.alarm.period) == (30.0, 10)
+    assert best.lead_time_s is not None and best.lead_time_s >= best.alarm.period
+
+
+def test_no_recommendation_when_the_slo_never_broke(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    rows = replay(
+        run, ReplayGrid(CPU, thresholds=(20,), periods=(10,)), Slo(p95_ms=10_000, failures_pct=50)
+    )
+    assert rows[0].slo_break_s is None
+    assert rows[0].lead_time_s is None
+    assert recommend(rows) is None
+
+
+def test_m_of_n_settings_and_their_names(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    grid = ReplayGrid(
+        CPU, thresholds=(20,), periods=(10,), evaluation_periods=(1, 3), datapoints_to_alarm=(2,)
+    )
+    rows = replay(run, grid, Slo())
+    # M = 2 > N = 1 is skipped; 2 of 3 needs a second breaching period: 10 s later.
+    assert [(r.alarm.datapoints_to_alarm, r.alarm.evaluation_periods) for r in rows] == [(2, 3)]
+    assert rows[0].first_alarm_s == 140.0
+    assert rows[0].alarm.name == "CPUUtilization-20-10s-2of3"
+
+
+def facts(values: Sequence[float], steps: tuple[Step, ...], period: int = 10) -> RunFacts:
+    samples = tuple((T0 + period * i + 1, v) for i, v in enumerate(values))
+    return RunFacts(T0, T0 + period * len(values), steps, samples)
+
+
+def test_flaps_count_returns_to_alarm_after_the_first() -> None:
+    values = [10, 30, 10, 30, 10, 30, 10]
+    steps = (Step(T0, 100.0, 0.0), Step(T0 + 30, 2000.0, 0.0))
+    (row,) = replay_facts(facts(values, steps), [definition(Period=10)], Slo())
+    assert row.first_alarm_s == 20.0
+    assert row.flaps == 2
+    # The first ALARM came while the only step had room; the others after the SLO broke.
+    assert row.false_alarms == 1
+    assert row.slo_break_s == 30.0
+
+
+def test_an_alarm_while_idle_is_false_and_room_is_configurable() -> None:
+    steps = (Step(T0 + 100, 400.0, 0.0),)
+    (idle,) = replay_facts(facts([30, 10], steps), [definition(Period=10)], Slo())
+    assert idle.false_alarms == 1  # before any step started
+    values = [10] * 11 + [30]
+    (tight,) = replay_facts(facts(values, steps), [definition(Period=10)], Slo(room=0.5))
+    (loose,) = replay_facts(facts(values, steps), [definition(Period=10)], Slo(room=0.3))
+    assert tight.false_alarms == 1  # 400 ms <= 0.5 x 1000: plenty of room left
+    assert loose.false_alarms == 0  # 400 ms > 0.3 x 1000: the service was getting tight
+
+
+def test_never_back_to_ok() -> None:
+    (row,) = replay_facts(facts([30, 30, 30], ()), [definition(Period=10)], Slo())
+    assert row.back_to_ok_s is None
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ({}, "load_start: expected a number"),
+        ({"load_start": "soon"}, "load_start: expected a number"),
+    ],
+)
+def test_a_broken_run_directory_is_named(
+    tmp_path: Path, manifest: dict[str, object], message: str
+) -> None:
+    run = make_run(tmp_path)
+    write_json(run.manifest_path, manifest)
+    with pytest.raises(UsageError, match=message):
+        replay(run, ReplayGrid(CPU, thresholds=(20,), periods=(10,)), Slo())
+
+
+def test_bad_steps_and_missing_series(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    grid = ReplayGrid(CPU, thresholds=(20,), periods=(10,))
+    memory = ReplayGrid(base_alarm("MemoryUtilization"), thresholds=(20,), periods=(10,))
+    with pytest.raises(UsageError, match="no samples of rightsizer/MemoryUtilization"):
+        replay(run, memory, Slo())
+    run.steps_path.write_text(json.dumps({"steps": [{"start": "x"}]}))
+    with pytest.raises(UsageError, match=r"steps\[0\]\.start: expected a number"):
+        replay(run, grid, Slo())
+    with pytest.raises(UsageError, match="not a run directory"):
+        RunDir.open(tmp_path / "nowhere")
