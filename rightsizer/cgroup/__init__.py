@@ -1,0 +1,1 @@
+"""cgroups: find our own groups, make capped task groups (v1 or v2), read them, sweep leftovers."""

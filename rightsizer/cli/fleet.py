@@ -1,0 +1,169 @@
+"""`rightsizer up`, `down` and `status`: parse, build settings and a spec, call the fleet."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.table import Table
+
+from rightsizer.cli._common import CliState, err, guarded, out, settings_from
+from rightsizer.config import Settings
+from rightsizer.errors import RightsizerError, UnavailableError, UsageError
+from rightsizer.fleet.spec import FleetSpec
+from rightsizer.fleet.state import STATE_FILE, read_state
+from rightsizer.fleet.supervisor import RunOptions, detach, down, run_foreground
+
+
+def register(app: typer.Typer) -> None:
+    app.command("up")(up)
+    app.command("down")(down_command)
+    app.command("status")(status_command)
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logger = logging.getLogger("rightsizer")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+
+
+def _describe(document: dict[str, Any]) -> str:
+    tasks = len(document["tasks"])
+    caps = f"cgroup v{document['cgroup_version']} caps" if document["capped"] else "UNCAPPED"
+    lb = f"HAProxy {document['haproxy']}" if document["haproxy"] else "no load balancer"
+    size = f"{document['cpu']:g} vCPU / {document['memory']} MiB"
+    return f"{document['url']}  ({tasks} task{'s' * (tasks != 1)}, {size} each, {caps}, {lb})"
+
+
+def _child_argv(settings: Settings, metrics_db: Path | None, config: Path | None) -> list[str]:
+    """The detached supervisor's arguments: the resolved values, so it cannot resolve others."""
+    argv = ["--config", str(config)] if config else []
+    argv += ["up", "--tasks", str(settings.tasks), "--cpu", f"{settings.cpu:g}"]
+    argv += ["--memory", str(settings.memory), "--port", str(settings.port), "--lb", settings.lb]
+    if settings.task_cmd:
+        argv += ["--task-cmd", settings.task_cmd]
+    if metrics_db:
+        argv += ["--metrics-db", str(metrics_db.resolve())]
+    return argv
+
+
+@guarded
+def up(
+    ctx: typer.Context,
+    *,
+    tasks: Annotated[int | None, typer.Option(help="Number of tasks (ECS desired count).")] = None,
+    cpu: Annotated[float | None, typer.Option(help="vCPU per task (hard CFS quota).")] = None,
+    memory: Annotated[int | None, typer.Option(help="MiB per task (hard memory limit).")] = None,
+    task_cmd: Annotated[
+        str | None,
+        typer.Option(
+            help='Task command with {port}, e.g. "python app.py {port}" (default: the uploader).'
+        ),
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the fleet's URL (0: any).")] = None,
+    lb: Annotated[str | None, typer.Option(help="roundrobin, leastconn or none (1 task).")] = None,
+    detach_: Annotated[
+        bool, typer.Option("--detach", help="Run in the background; stop with `down`.")
+    ] = False,
+    health_path: Annotated[
+        str, typer.Option(help="Path HAProxy checks on each task; 200 means healthy.")
+    ] = "/healthz",
+    metrics_db: Annotated[
+        Path | None, typer.Option(help="Record every sample into this metric store (SQLite).")
+    ] = None,
+    state_file: Annotated[Path | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Start N capped tasks behind HAProxy and print the URL; Ctrl-C stops everything."""
+    settings = settings_from(
+        ctx, tasks=tasks, cpu=cpu, memory=memory, task_cmd=task_cmd, port=port, lb=lb
+    )
+    if not health_path.startswith("/") or any(c.isspace() for c in health_path):
+        raise UsageError(f"--health-path: expected a path such as /healthz, got {health_path!r}")
+    spec = dataclasses.replace(FleetSpec.from_settings(settings), health_path=health_path)
+    _log_to_stderr()
+    if detach_:
+        state = ctx.find_root().obj
+        config = state.config_file if isinstance(state, CliState) else None
+        argv = [*_child_argv(settings, metrics_db, config), "--health-path", health_path]
+        document = detach(argv, settings.state_dir)
+        for warning in document.get("warnings", []):
+            err.print(f"warning: {warning}", markup=False)
+        out.print(_describe(document), markup=False)
+        out.print(f"supervisor pid {document['pid']}; stop it with `rightsizer down`")
+        return
+    options = RunOptions(spec, settings.state_dir, state_file, metrics_db)
+
+    def ready(document: dict[str, Any]) -> None:
+        out.print(_describe(document), markup=False)
+        out.print("Ctrl-C to stop")
+
+    raise typer.Exit(run_foreground(options, ready))
+
+
+@guarded
+def down_command(ctx: typer.Context) -> None:
+    """Stop the fleet started with `up --detach` (or a foreground one from another shell)."""
+    settings = settings_from(ctx)
+    report = down(settings.state_dir, settings.cgroup_root)
+    if report.pid is None:
+        out.print(f"no fleet is up for {settings.state_dir}")
+        return
+    how = "killed (did not stop in time)" if report.killed else "stopped"
+    parts = f"{report.tasks} task(s)" + (" and HAProxy" if report.haproxy else "")
+    out.print(f"fleet {how}: supervisor {report.pid}, {parts}, in {report.seconds:.1f}s")
+    if report.leftovers:
+        raise RightsizerError("left behind: " + ", ".join(report.leftovers))
+    out.print("nothing left behind (no task, HAProxy or cgroup)")
+
+
+@guarded
+def status_command(
+    ctx: typer.Context,
+    *,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status JSON.")] = False,
+) -> None:
+    """URL, healthy hosts, and each task's CPU and memory over the last seconds."""
+    settings = settings_from(ctx)
+    document = read_state(settings.state_dir / STATE_FILE)
+    if document is None or not document.get("control_url"):
+        raise UnavailableError(
+            f"no fleet is up for {settings.state_dir}; start one with `rightsizer up --detach`"
+        )
+    try:
+        status = httpx.get(f"{document['control_url']}/status", timeout=10).json()
+    except httpx.HTTPError as exc:
+        raise UnavailableError(f"the fleet's supervisor does not answer ({exc})") from None
+    if as_json:
+        out.print(json.dumps(status, indent=2), markup=False, soft_wrap=True)
+        return
+    _print_table(status)
+
+
+def _print_table(status: dict[str, Any]) -> None:
+    out.print(f"{status['url']}  healthy hosts: {status['healthy_hosts']}", markup=False)
+    table = Table("task", "pid", "port", "healthy", "CPU %", "memory %", "throttled")
+    for task in status["tasks"]:
+        table.add_row(
+            str(task["id"]),
+            str(task["pid"]),
+            str(task["port"]),
+            "yes" if task["healthy"] else "NO",
+            _pct(task["cpu_utilization"]),
+            _pct(task["memory_utilization"]),
+            str(task["throttled_periods"]),
+        )
+    out.print(table)
+    for stopped in status.get("stopped_tasks", [])[-5:]:
+        err.print(f"task {stopped['id']} stopped: {stopped['reason']}", markup=False)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"

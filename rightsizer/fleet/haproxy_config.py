@@ -1,0 +1,76 @@
+"""HAProxy's configuration for a fleet, playing the ALB: one frontend, one backend of tasks.
+
+Health checks (`GET /healthz`, 200 expected) every 500 ms, down after 2 failures and up after 1
+success, so a dead task leaves the rotation within about a second; a refused connection on real
+traffic marks it down at once (`observe layer4`). `option redispatch` with `retries` sends a
+request whose connection failed to another task, so clients keep succeeding while a task is
+replaced. Each task is a server named `t<slot>`; a replacement gets a new port, set through the
+runtime API (`set server tasks/t2 addr ...`) without a reload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+FRONTEND = "rightsizer"
+BACKEND = "tasks"
+
+
+def server_name(slot: int) -> str:
+    return f"t{slot}"
+
+
+@dataclass(frozen=True)
+class LbConfig:
+    """Everything the rendered configuration depends on."""
+
+    port: int
+    servers: tuple[tuple[str, int], ...]
+    socket: Path
+    algorithm: str = "roundrobin"
+    health_path: str = "/healthz"
+    keepalive: float = 75.0
+    check_interval_ms: int = 500
+    check_timeout_ms: int = 3000
+    fall: int = 2
+    rise: int = 1
+    server_timeout_s: int = 120
+
+
+def render(config: LbConfig) -> str:
+    """The configuration text (`haproxy -c -f` accepts it)."""
+    keepalive_ms = max(6000, round(config.keepalive * 1000))  # longer than Locust's 5 s waits
+    lines = [
+        "global",
+        f"    stats socket {config.socket} mode 600 level admin",
+        "    stats timeout 10s",
+        "    nbthread 1",
+        "",
+        "defaults",
+        "    mode http",
+        "    option http-keep-alive",
+        "    timeout connect 2s",
+        f"    timeout client {keepalive_ms}ms",
+        f"    timeout http-keep-alive {keepalive_ms}ms",
+        f"    timeout server {config.server_timeout_s}s",
+        f"    timeout check {config.check_timeout_ms}ms",
+        "    option redispatch",
+        "    retries 3",
+        "    retry-on conn-failure empty-response",
+        "",
+        f"frontend {FRONTEND}",
+        f"    bind 127.0.0.1:{config.port}",
+        f"    default_backend {BACKEND}",
+        "",
+        f"backend {BACKEND}",
+        f"    balance {config.algorithm}",
+        f"    option httpchk GET {config.health_path}",
+        "    http-check expect status 200",
+        # A request with a body may already have reached a dying task: never send it twice.
+        "    http-request disable-l7-retry if !METH_GET",
+        f"    default-server inter {config.check_interval_ms}ms fall {config.fall} "
+        f"rise {config.rise} observe layer4 error-limit 1 on-error mark-down",
+    ]
+    lines += [f"    server {name} 127.0.0.1:{port} check" for name, port in config.servers]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rightsizer.errors import RefusedError
+from rightsizer.fleet.ledger import created_at
+from rightsizer.fleet.state import FleetLock, is_locked, read_state, supervisor_alive
+from rightsizer.rundir import write_json
+
+
+def test_a_second_supervisor_is_refused_with_the_first_ones_url(tmp_path: Path) -> None:
+    write_json(tmp_path / "fleet.json", {"pid": 42, "url": "http://127.0.0.1:9"})
+    with FleetLock(tmp_path):
+        assert is_locked(tmp_path)
+        with pytest.raises(RefusedError, match=r"already up .*pid 42, http://127.0.0.1:9"):
+            FleetLock(tmp_path).acquire()
+    assert not is_locked(tmp_path)
+
+
+def test_supervisor_identity_needs_pid_and_start_time(tmp_path: Path) -> None:
+    me = {"pid": os.getpid(), "pid_created": created_at(os.getpid())}
+    assert supervisor_alive(me)
+    assert not supervisor_alive({**me, "pid_created": 1.0})  # pid recycled
+    assert not supervisor_alive({"pid": "x"})
+    assert read_state(tmp_path / "missing.json") is None
+    (tmp_path / "bad.json").write_text("{not json")
+    assert read_state(tmp_path / "bad.json") is None

@@ -1,0 +1,210 @@
+"""`rightsizer up/down/status` as a user and the load runner run them: real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from rightsizer.cgroup.hierarchy import detect
+from rightsizer.metrics import names
+from rightsizer.metrics.store import MetricKey, MetricStore
+from tests.fleet.conftest import TASK_APP
+
+pytestmark = [pytest.mark.cgroups, pytest.mark.haproxy, pytest.mark.slow]
+TASK_CMD = f"{sys.executable} {TASK_APP} --port {{port}}"
+
+
+class Cli:
+    """Runs `python -m rightsizer` in a temp dir with its own state dir; cleans up after."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.cwd = tmp_path
+        self.state_dir = tmp_path / "state"
+        self.env = {**os.environ, "RIGHTSIZER_STATE_DIR": str(self.state_dir)}
+        self.started: list[subprocess.Popen[str]] = []
+        self.supervisors: set[int] = set()
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "rightsizer", *args],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rightsizer", *args],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.started.append(process)
+        return process
+
+    def state(self) -> dict[str, Any]:
+        document = json.loads((self.state_dir / "fleet.json").read_text())
+        self.supervisors.add(document["pid"])
+        return dict(document)
+
+    def cleanup(self) -> None:
+        if (self.state_dir / "fleet.json").exists():
+            self.run("down", timeout=60)
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=30)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Iterator[Cli]:
+    runner = Cli(tmp_path)
+    try:
+        yield runner
+    finally:
+        runner.cleanup()
+        for pid in runner.supervisors:
+            assert _groups_of(pid) == []
+
+
+def _groups_of(pid: int) -> list[Path]:
+    hierarchy = detect(Path("/sys/fs/cgroup"))
+    return [p for own in hierarchy.own_dirs() for p in own.glob(f"rightsizer-{pid}-*")]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout}s: {what}")
+        time.sleep(0.05)
+
+
+def _fleet_pids(document: dict[str, Any]) -> list[int]:
+    return [t["pid"] for t in document["tasks"]] + [document["haproxy_pid"]]
+
+
+def test_detached_up_status_and_down_leave_nothing(cli: Cli) -> None:
+    up = cli.run("up", "--tasks", "2", "--port", "0", "--task-cmd", TASK_CMD, "--detach")
+    assert up.returncode == 0, up.stderr
+    document = cli.state()
+    assert document["url"] in up.stdout and "2 tasks" in up.stdout
+    assert httpx.get(document["url"], timeout=5).text == "hello\n"
+    time.sleep(2.5)
+    status = cli.run("status", "--json")
+    assert status.returncode == 0, status.stderr
+    body = json.loads(status.stdout)
+    assert body["url"] == document["url"] and body["healthy_hosts"] == 2
+    assert {
+        "id",
+        "pid",
+        "port",
+        "healthy",
+        "cpu_utilization",
+        "memory_utilization",
+        "throttled_periods",
+    } <= set(body["tasks"][0])
+    assert body["tasks"][0]["cpu_utilization"] is not None
+    table = cli.run("status")
+    assert "healthy hosts: 2" in table.stdout
+
+    again = cli.run("up", "--port", "0", "--task-cmd", TASK_CMD, "--detach")
+    assert again.returncode == 2
+    assert "already up" in again.stderr and "rightsizer down" in again.stderr
+
+    down = cli.run("down")
+    assert down.returncode == 0, down.stderr
+    assert "nothing left behind" in down.stdout
+    pids = [document["pid"], *_fleet_pids(document)]
+    assert not any(_alive(pid) for pid in pids)
+    assert _groups_of(document["pid"]) == []
+    assert not (cli.state_dir / "fleet.json").exists()
+
+
+def test_sigterm_stops_a_foreground_up_with_exit_0(cli: Cli, tmp_path: Path) -> None:
+    state_file, metrics = tmp_path / "fleet-state.json", tmp_path / "run" / "metrics.db"
+    process = cli.start(
+        "up", "--tasks", "2", "--port", "0", "--task-cmd", TASK_CMD,
+        "--metrics-db", str(metrics), "--state-file", str(state_file),
+    )  # fmt: skip
+    _wait(state_file.exists, 60, "the state file")
+    document = json.loads(state_file.read_text())
+    assert document["pid"] == process.pid and document["capped"] is True
+    assert document["cgroup_version"] in (1, 2) and document["haproxy"]
+    assert httpx.get(f"{document['control_url']}/metrics", timeout=5).status_code == 200
+    time.sleep(2.2)
+    process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    assert time.monotonic() - started < 8
+    assert not any(_alive(pid) for pid in _fleet_pids(document))
+    assert _groups_of(process.pid) == []
+    with MetricStore(metrics, readonly=True) as store:
+        key = MetricKey.of(names.CPU_UTILIZATION, ServiceName="uploader", TaskId="1")
+        assert len(store.samples(key)) >= 1
+
+
+def test_a_killed_supervisor_takes_its_fleet_along_and_the_next_up_sweeps(cli: Cli) -> None:
+    up = cli.run("up", "--port", "0", "--task-cmd", TASK_CMD, "--detach")
+    assert up.returncode == 0, up.stderr
+    first = cli.state()
+    os.kill(first["pid"], signal.SIGKILL)
+    # The parent-death signal ends the tasks and HAProxy with their supervisor.
+    _wait(lambda: not any(_alive(pid) for pid in _fleet_pids(first)), 5, "tasks and HAProxy gone")
+    _wait(lambda: not _alive(first["pid"]), 5, "supervisor gone")
+    assert _groups_of(first["pid"]) != []  # nobody was there to remove them
+    (cli.state_dir / "fleet.json").unlink()
+
+    again = cli.run("up", "--port", "0", "--task-cmd", TASK_CMD, "--detach")
+    assert again.returncode == 0, again.stderr
+    assert _groups_of(first["pid"]) == []  # swept at start
+    cli.state()
+    assert cli.run("down").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lb", "none", "--tasks", "2"], "--lb none needs exactly one task"),
+        (["--task-cmd", "python app.py"], "--task-cmd: must contain {port}"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors_with_exit_2(
+    cli: Cli, args: list[str], message: str
+) -> None:
+    result = cli.run("up", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_status_and_down_without_a_fleet(cli: Cli) -> None:
+    result = cli.run("status")
+    assert result.returncode == 1
+    assert "no fleet is up" in result.stderr and "rightsizer up --detach" in result.stderr
+    result = cli.run("down")
+    assert result.returncode == 0 and "no fleet is up" in result.stdout

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from rightsizer.errors import UnavailableError
+from rightsizer.metrics.sampler import SamplingLoop
+from rightsizer.metrics.store import MetricKey, MetricStore, Sample
+
+KEY = MetricKey.of("X")
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def sample(self, now: float) -> Iterator[Sample]:
+        self.calls += 1
+        yield Sample(KEY, now - 0.5, float(self.calls))
+
+
+class Broken:
+    def sample(self, now: float) -> Iterator[Sample]:
+        raise UnavailableError("HAProxy restarting")
+
+
+def test_each_tick_writes_one_batch_and_a_broken_source_does_not_stop_others(
+    tmp_path: Path,
+) -> None:
+    with MetricStore(tmp_path / "m.db") as store:
+        loop = SamplingLoop([Broken(), Counting()], 1.0, store)
+        batch = loop.tick(10.0)
+        loop.tick(11.0)
+        assert batch == [Sample(KEY, 9.5, 1.0)]
+        assert store.samples(KEY) == [(9.5, 1.0), (10.5, 2.0)]
+        assert loop.recent.latest() == (Sample(KEY, 10.5, 2.0),)
+        assert loop.recent.mean(KEY, 5) == 1.5
+
+
+def test_the_thread_ticks_on_aligned_boundaries_and_stops() -> None:
+    counting = Counting()
+    loop = SamplingLoop([counting], 0.1)
+    loop.start()
+    time.sleep(0.55)
+    loop.stop()
+    assert 3 <= counting.calls <= 7
+    ticks = [s.timestamp + 0.5 for s in loop.recent.latest()]
+    assert all(abs(t * 10 - round(t * 10)) < 1e-6 for t in ticks)
+    assert loop.cpu_seconds >= 0
