@@ -41,6 +41,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             handle.write(data.encode() if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file 0600; results are meant to be shared like any written file.
+        Path(tmp).chmod(0o644)
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,90 @@
+"""The knee: the number of users where throughput stops growing with users.
+
+A closed system (users who wait, then send) has two bounds on throughput X at N users:
+X <= N / (D + Z) while the service keeps up (each user adds the same rate), and X <= Xmax once
+the bottleneck is saturated. The knee is where the two lines meet, N* = Xmax * (D + Z) (the
+"N*" of operational analysis, Lazowska et al., ch. 5). We measure both lines instead of
+knowing D and Z: the per-user rate from the low-load steps and Xmax as the highest throughput.
+
+    knee = find_knee([LoadPoint(1, 0.6), LoadPoint(5, 3.1), LoadPoint(20, 5.2)])
+    knee.users, knee.reached
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rightsizer.analysis.steps import LoadPoint
+
+# The highest step is off the linear part when its throughput is below this share of what the
+# lower steps' rate predicts (less the statistical noise of the figures, when counts are known).
+LINEAR_SHARE = 0.85
+
+
+@dataclass(frozen=True)
+class Knee:
+    """Where throughput stops growing with users.
+
+    `users`: N* (fractional); `peak_throughput`: Xmax in requests/s; `per_user_throughput`:
+    the low-load rate per user; `reached`: the highest steps fell clearly below linear growth,
+    so the plateau was measured (otherwise N* is only a lower bound); `last_linear_users`: the
+    highest measured users still on the linear part."""
+
+    users: float
+    peak_throughput: float
+    per_user_throughput: float
+    reached: bool
+    last_linear_users: float
+
+    def efficiency(self, point: LoadPoint) -> float:
+        """Throughput at `point` as a share of what linear growth would give."""
+        return point.throughput / (self.per_user_throughput * point.users)
+
+
+def find_knee(points: Sequence[LoadPoint]) -> Knee | None:
+    """The knee of a throughput-versus-users curve; None without a usable point.
+
+    The linear part is found from the top: the highest step is dropped while it falls below
+    the line through the steps under it, so the rate per user rests on the largest (most
+    precise) steps that still grow linearly, and one noisy 1-user step cannot fake a knee."""
+    linear = sorted((p for p in points if p.users > 0 and p.throughput > 0), key=_users)
+    if not linear:
+        return None
+    peak = max(p.throughput for p in linear)
+    dropped = 0
+    while len(linear) > 1:
+        *rest, last = linear
+        expected = _slope(rest) * last.users
+        if last.throughput >= expected * (LINEAR_SHARE - _noise(rest, last)):
+            break
+        linear, dropped = rest, dropped + 1
+    rate = _slope(linear)
+    return Knee(
+        users=peak / rate,
+        peak_throughput=peak,
+        per_user_throughput=rate,
+        reached=dropped > 0,
+        last_linear_users=linear[-1].users,
+    )
+
+
+def _slope(points: Sequence[LoadPoint]) -> float:
+    """Least squares through the origin: the larger (more precise) steps weigh more."""
+    return sum(p.users * p.throughput for p in points) / sum(p.users**2 for p in points)
+
+
+def _noise(rest: Sequence[LoadPoint], last: LoadPoint) -> float:
+    """Relative standard error of comparing `last` with `rest` (Poisson counts), 0 unknown."""
+    counts = [p.requests for p in rest]
+    if last.requests is None or any(c is None for c in counts):
+        return 0.0
+    below = sum(c for c in counts if c is not None)
+    if below <= 0 or last.requests <= 0:
+        return LINEAR_SHARE  # nothing to compare with: never call it a knee
+    return math.sqrt(1 / below + 1 / last.requests)
+
+
+def _users(point: LoadPoint) -> float:
+    return point.users

@@ -1,0 +1,62 @@
+"""`rightsizer report RUN...` and `rightsizer compare RUN_A RUN_B`: parse, call
+rightsizer.report.html, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rightsizer.cli._common import err, guarded, out
+from rightsizer.errors import UsageError
+from rightsizer.report.html import COMPARE, write_comparison, write_report
+from rightsizer.report.terminal import comparison_table
+
+HTML_SUFFIXES = (".html", ".htm")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `report` and `compare` to the root command."""
+    app.command("report")(report_command)
+    app.command("compare")(compare_command)
+
+
+@guarded
+def report_command(
+    runs: Annotated[list[Path], typer.Argument(help="Run directories (each with manifest.json).")],
+) -> None:
+    """Rebuild report.html and charts/*.png of each run from what it recorded."""
+    for run in runs:
+        written = write_report(run)
+        out.print(f"{written.report} ({len(written.charts)} charts)", markup=False)
+        for note in written.missing:
+            err.print(f"  note: {note}", markup=False)
+
+
+@guarded
+def compare_command(
+    run_a: Annotated[Path, typer.Argument(help="The baseline run (A).")],
+    run_b: Annotated[Path, typer.Argument(help="The run compared with it (B).")],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help=f"Where to write the page (default: RUN_B/{COMPARE})."),
+    ] = None,
+) -> None:
+    """Print step-by-step differences with bootstrap intervals and write compare.html."""
+    target, comparison = write_comparison(run_a, run_b, _html_target(out_file))
+    out.print(comparison_table(comparison))
+    if not comparison.steps:
+        err.print("note: the runs share no users count; nothing to compare step by step")
+    out.print(f"wrote {target}", markup=False)
+
+
+def _html_target(path: Path | None) -> Path | None:
+    """An existing directory gets compare.html inside; anything else must end in .html."""
+    if path is None:
+        return None
+    if path.is_dir():
+        return path / COMPARE
+    if path.suffix.lower() not in HTML_SUFFIXES:
+        raise UsageError(f"--out: {path} is not an .html file; give a path ending in .html")
+    return path

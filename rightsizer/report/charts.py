@@ -1,0 +1,258 @@
+"""A run's charts over time, as PNG: users and RPS; p50/p90/p99; task CPU with the alarm
+threshold and ALARM periods; memory. Time is seconds since the load started (m:ss).
+
+A chart without data is left out (None) and the report says what is missing.
+
+    for chart in run_charts(run): (charts_dir / f"{chart.name}.png").write_bytes(chart.png)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from rightsizer.analysis.alarm_episodes import alarm_episodes
+from rightsizer.analysis.run import Run
+from rightsizer.analysis.series import Series
+from rightsizer.metrics import names
+from rightsizer.metrics.statistics import percentile
+from rightsizer.report import curves, style
+from rightsizer.report import format as fmt
+
+SMOOTH_S = 5
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One picture: `name` is its file stem under charts/, `png` its bytes."""
+
+    name: str
+    title: str
+    caption: str
+    png: bytes
+
+
+def run_charts(run: Run) -> tuple[Chart, ...]:
+    """Every chart the run has data for, in reading order."""
+    makers: tuple[Callable[[Run], Chart | None], ...] = (
+        load_curve_chart,
+        users_rps_chart,
+        latency_chart,
+        cpu_chart,
+        memory_chart,
+    )
+    return tuple(chart for make in makers if (chart := make(run)) is not None)
+
+
+def load_curve_chart(run: Run) -> Chart | None:
+    if len([s for s in run.steps if s.rps is not None]) < 1:
+        return None
+    return Chart(
+        "load-curve",
+        "Throughput and p95 against users",
+        "Left: requests per second at each step; the dashed lines are linear growth and the "
+        "peak, meeting at the knee. Right: p95 per step against the SLO.",
+        curves.load_curves([(run, style.RPS, run.label)], annotate=True),
+    )
+
+
+def users_rps_chart(run: Run) -> Chart | None:
+    rps = run.rps or run.latency.buckets(1.0, len)
+    if not rps and not run.users:
+        return None
+    fig, (ax,) = style.figure(3.0)
+    t0 = run.origin
+    if rps:
+        times = np.asarray(rps.times) - t0
+        ax.plot(times, rps.values, color=style.RPS, alpha=0.25, linewidth=0.8)
+        ax.plot(
+            times, style.smooth(rps.values, 5), color=style.RPS, linewidth=2, label="RPS (5 s mean)"
+        )
+    ax.set_ylabel("requests / s")
+    ax.set_ylim(bottom=0)
+    if run.users:
+        users_ax = ax.twinx()
+        users_ax.step(
+            np.asarray(run.users.times) - t0,
+            run.users.values,
+            where="mid",
+            color=style.USERS,
+            linewidth=1.5,
+            label="users",
+        )
+        users_ax.set_ylabel("users", color=style.TEXT)
+        users_ax.set_ylim(0, max(run.users.values) * 1.25)
+        users_ax.tick_params(colors=style.TEXT, labelsize=9)
+        users_ax.spines["top"].set_visible(False)
+        ax.plot([], [], color=style.USERS, linewidth=1.5, label="users (right axis)")
+    _frame(ax, run, label_steps=True)
+    style.legend(fig, [ax])
+    return Chart(
+        "users-rps",
+        "Users and requests per second",
+        "Load and throughput over time.",
+        style.png(fig),
+    )
+
+
+def latency_chart(run: Run) -> Chart | None:
+    if not run.latency:
+        return None
+    fig, (ax,) = style.figure(3.0)
+    width = _bucket_width(run)
+    t0 = run.origin
+    drawn: list[float] = []
+    for p, colour in ((50, style.P50), (90, style.P90), (99, style.P99)):
+        series = run.latency.buckets(width, _percentile(p), origin=t0)
+        ax.plot(
+            np.asarray(series.times) - t0,
+            series.values,
+            color=colour,
+            linewidth=1.8,
+            marker="o",
+            markersize=2.5,
+            label=f"p{p}",
+        )
+        drawn += series.values
+    ax.axhline(
+        run.slo.p95_ms,
+        color=style.SLO,
+        linestyle="--",
+        linewidth=1.5,
+        label=f"SLO: p95 < {fmt.ms(run.slo.p95_ms)}",
+    )
+    style.ms_axis(ax, [*drawn, run.slo.p95_ms])
+    ax.set_ylabel("response time")
+    _frame(ax, run, label_steps=True)
+    style.legend(fig, [ax])
+    return Chart(
+        "latency", "Response times", f"Percentiles over {width:g}-second windows.", style.png(fig)
+    )
+
+
+def cpu_chart(run: Run) -> Chart | None:
+    return _utilization_chart(
+        run,
+        metric=names.CPU_UTILIZATION,
+        tasks=run.task_cpu,
+        service=run.service_cpu,
+        name="cpu",
+        title="Task CPU",
+        unit="% of the CPU reservation",
+    )
+
+
+def memory_chart(run: Run) -> Chart | None:
+    return _utilization_chart(
+        run,
+        metric=names.MEMORY_UTILIZATION,
+        tasks=run.task_memory,
+        service=run.service_memory,
+        name="memory",
+        title="Task memory",
+        unit="% of the memory limit",
+    )
+
+
+def _utilization_chart(
+    run: Run,
+    *,
+    metric: str,
+    tasks: Mapping[str, Series],
+    service: Series,
+    name: str,
+    title: str,
+    unit: str,
+) -> Chart | None:
+    if not service and not tasks:
+        return None
+    fig, (ax,) = style.figure(3.0)
+    t0 = run.origin
+    for position, (task, series) in enumerate(tasks.items()):
+        ax.plot(
+            np.asarray(series.times) - t0,
+            style.smooth(series.values, SMOOTH_S),
+            color=style.task_colour(position),
+            linewidth=1.0,
+            alpha=0.85,
+            label=f"task {task}",
+        )
+    alarms = [a for a in run.alarms if a.metric_name == metric]
+    period = next((a.period for a in alarms if a.period), None)
+    if service and period:
+        # What the alarm evaluates: the service average per epoch-aligned period.
+        view = service.buckets(period, lambda v: sum(v) / len(v))
+        edges = [*(t - period / 2 - t0 for t in view.times), view.times[-1] + period / 2 - t0]
+        ax.stairs(
+            view.values,
+            edges,
+            color=style.SERVICE,
+            linewidth=2.2,
+            baseline=None,
+            label=f"service, {period:g} s averages (what the alarm sees)",
+        )
+    elif service:
+        ax.plot(
+            np.asarray(service.times) - t0,
+            style.smooth(service.values, SMOOTH_S),
+            color=style.SERVICE,
+            linewidth=2.2,
+            label="service average",
+        )
+    top = max([100.0, *service.values, *(v for s in tasks.values() for v in s.values)])
+    caption = f"Per task ({SMOOTH_S} s means) and the service average, in {unit}."
+    for alarm in alarms:
+        for episode in alarm_episodes(alarm.history, until=run.end):
+            ax.axvspan(
+                episode.start - t0, episode.end - t0, color=style.ALARM, alpha=0.12, linewidth=0
+            )
+        if alarm.threshold is not None:
+            ax.axhline(
+                alarm.threshold,
+                color=style.ALARM,
+                linestyle="--",
+                linewidth=1.5,
+                label=f"alarm {alarm.name}: {alarm.threshold:g}%",
+            )
+        ax.fill_between([], [], color=style.ALARM, alpha=0.12, label="in ALARM")
+        caption += " Red bands: the alarm was in ALARM."
+    ax.set_ylim(0, top * 1.08)
+    ax.set_ylabel(unit.replace("% of the ", "% of "))
+    _frame(ax, run, label_steps=False)
+    style.legend(fig, [ax])
+    return Chart(name, title, caption, style.png(fig))
+
+
+def _frame(ax: Axes, run: Run, label_steps: bool) -> None:
+    t0 = run.origin
+    bands = [
+        (s.start - t0, s.end - t0, f"{s.users} users")
+        for s in run.steps
+        if s.start is not None and s.end is not None
+    ]
+    style.step_bands(ax, bands, label=label_steps)
+    if run.load_end is not None and run.end > run.load_end + 1:
+        ax.axvline(run.load_end - t0, color=style.TEXT, linestyle=":", linewidth=1)
+        ax.annotate(
+            "load stopped",
+            xy=(run.load_end - t0, 0.94),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            fontsize=8,
+            color=style.TEXT,
+        )
+    style.time_axis(ax, 0.0, run.end - t0)
+
+
+def _percentile(p: float) -> Callable[[Sequence[float]], float]:
+    return lambda values: percentile(sorted(values), p)
+
+
+def _bucket_width(run: Run) -> float:
+    """Percentile windows: about 60 across the run, at least 5 s so low loads have samples."""
+    span = max(1.0, run.end - run.origin)
+    return next((w for w in (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0) if span / w <= 60), 600.0)

@@ -1,0 +1,218 @@
+"""report.html and compare.html: one self-contained file each (CSS inline, charts inline as
+base64 PNG data URIs, no script, no network), written atomically. The run report's charts
+are also saved under charts/*.png.
+
+    write_report(Path("runs/...-1task"), answer=answer)   # -> .../report.html (+ answer.json)
+    write_comparison(Path("runs/a"), Path("runs/b"))      # -> runs/b/compare.html
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from rightsizer import __version__
+from rightsizer.analysis.answer import Answer
+from rightsizer.analysis.comparison import Comparison, Measure, compare_runs
+from rightsizer.analysis.run import Run, load_run
+from rightsizer.errors import UsageError
+from rightsizer.report import cards, compare_charts, curves, style, summary
+from rightsizer.report import format as fmt
+from rightsizer.report.charts import Chart, run_charts
+from rightsizer.rundir import write_atomic, write_json
+
+ANSWER = "answer.json"
+COMPARE = "compare.html"
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("rightsizer.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["data_uri"] = _data_uri
+    return environment
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `write_report` produced."""
+
+    report: Path
+    charts: tuple[Path, ...]
+    missing: tuple[str, ...]
+
+
+def write_report(run_path: Path, answer: Answer | None = None) -> Written:
+    """(Re)build report.html and charts/*.png of one run directory. An `answer` is kept as
+    answer.json beside it; without one, an answer.json from an earlier call is used."""
+    answer_path = run_path / ANSWER
+    if answer is not None:
+        write_json(answer_path, answer.to_dict())
+    else:
+        answer = _read_answer(answer_path)
+    run = load_run(run_path)
+    charts = run_charts(run)
+    saved = []
+    for chart in charts:
+        target = run_path / "charts" / f"{chart.name}.png"
+        write_atomic(target, chart.png)
+        saved.append(target)
+    report = run_path / "report.html"
+    write_atomic(report, render_report(run, charts, answer))
+    return Written(report, tuple(saved), run.missing)
+
+
+def _read_answer(path: Path) -> Answer | None:
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text())
+        return Answer.from_dict(raw) if isinstance(raw, Mapping) else None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{path}: not a valid answer ({exc}); delete it to rebuild") from None
+
+
+def render_report(run: Run, charts: tuple[Chart, ...], answer: Answer | None = None) -> str:
+    """The report page of `run` as HTML text."""
+    return (
+        _templates()
+        .get_template("report.html.j2")
+        .render(
+            title=f"rightsizer · {run.label}",
+            version=__version__,
+            run=_run_facts(run),
+            headline=summary.headline(run),
+            cards=cards.cards(run),
+            answer=answer,
+            answer_cards=cards.answer_cards(answer) if answer else [],
+            missing=run.missing,
+            charts=charts,
+            columns=summary.COLUMNS,
+            steps=summary.step_rows(run),
+            alarms=summary.alarm_rows(run),
+            manifest=json.dumps(dict(run.manifest), indent=2, default=str),
+        )
+    )
+
+
+def _run_facts(run: Run) -> dict[str, Any]:
+    cpu, memory = run.number("cpu"), run.number("memory")
+    return {
+        "label": run.label,
+        "started": fmt.utc(run.origin),
+        "host": run.setting("host") or "–",
+        "tasks": run.tasks or "–",
+        "caps": f"{cpu:g} vCPU, {memory:g} MiB" if cpu and memory else "–",
+        "duration": fmt.clock((run.load_end or run.end) - run.origin),
+        "users": ", ".join(str(s.users) for s in run.steps) or "–",
+        "path": str(run.path or ""),
+    }
+
+
+def write_comparison(
+    a_path: Path, b_path: Path, out: Path | None = None
+) -> tuple[Path, Comparison]:
+    """compare.html of run B against run A (default: inside run B's directory)."""
+    a, b = load_run(a_path), load_run(b_path)
+    comparison = compare_runs(a, b)
+    target = out or b_path / COMPARE
+    write_atomic(target, render_comparison(a, b, comparison))
+    return target, comparison
+
+
+def render_comparison(a: Run, b: Run, comparison: Comparison) -> str:
+    bars = compare_charts.step_bars(comparison, a.slo.p95_ms)
+    charts = [
+        Chart(
+            "compare-curves",
+            "Throughput and p95 against users",
+            "Both runs on the same axes.",
+            curves.load_curves([(a, style.RUN_A, a.label), (b, style.RUN_B, b.label)]),
+        ),
+        Chart(
+            "compare-timelines",
+            "Over time",
+            "RPS, p95 and service CPU; time since each run's load started.",
+            compare_charts.timelines(a, b),
+        ),
+    ]
+    if bars is not None:
+        charts.insert(
+            1,
+            Chart(
+                "compare-steps",
+                "Per step, with confidence intervals",
+                "Bars: the figure over the step's steady window; whiskers: its "
+                f"{comparison.confidence:.0%} bootstrap interval.",
+                bars,
+            ),
+        )
+    return (
+        _templates()
+        .get_template("compare.html.j2")
+        .render(
+            title=f"rightsizer · {a.label} vs {b.label}",
+            version=__version__,
+            a=_run_facts(a),
+            b=_run_facts(b),
+            comparison=comparison,
+            rows=compare_rows(comparison),
+            headlines=headlines(comparison),
+            glance=cards.glance(a, b),
+            charts=charts,
+            missing=[f"{a.label}: {m}" for m in a.missing] + [f"{b.label}: {m}" for m in b.missing],
+        )
+    )
+
+
+def headlines(comparison: Comparison) -> list[str]:
+    """ "20 users: p95 3.86 s -> 829 ms" for each shared step, and the same for RPS."""
+    return [
+        fmt.sentence(step.users, step[measure])
+        for step in comparison.steps
+        for measure in (Measure.P95, Measure.RPS)
+    ]
+
+
+def compare_rows(comparison: Comparison) -> list[dict[str, Any]]:
+    """Table rows: one per (step, figure)."""
+    rows = []
+    for step in comparison.steps:
+        for position, difference in enumerate(step.differences):
+            kind = difference.measure
+            ratio = difference.ratio
+            rows.append(
+                {
+                    "users": step.users if position == 0 else "",
+                    "span": len(step.differences) if position == 0 else 0,
+                    "measure": kind.label,
+                    "key": kind.value,
+                    "a": fmt.measure(kind, difference.a.value),
+                    "a_value": difference.a.value,
+                    "a_ci": fmt.interval(kind, difference.a),
+                    "b": fmt.measure(kind, difference.b.value),
+                    "b_value": difference.b.value,
+                    "b_ci": fmt.interval(kind, difference.b),
+                    "delta": fmt.signed(kind, difference.delta.value),
+                    "delta_ci": fmt.interval(kind, difference.delta),
+                    "ratio": f"×{ratio:.2f}" if ratio is not None else "–",
+                    "verdict": fmt.verdict(difference),
+                }
+            )
+    return rows

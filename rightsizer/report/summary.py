@@ -1,0 +1,170 @@
+"""What the report page says about one run, as plain values for the template: the headline,
+the per-step table and the alarm history (the figure cards are in rightsizer.report.cards).
+
+Cells carry the raw number beside the text (`data-value` in the HTML) so tests, and anyone
+scraping the page, can check it against steps.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rightsizer.analysis.bottleneck import Part, name_bottleneck
+from rightsizer.analysis.knee import find_knee
+from rightsizer.analysis.run import Run
+from rightsizer.analysis.slo import users_at_slo
+from rightsizer.analysis.steps import Step, load_points
+from rightsizer.report import format as fmt
+
+
+@dataclass(frozen=True)
+class Cell:
+    key: str
+    text: str
+    value: float | None = None
+    tone: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    render: Callable[[Step], tuple[str, float | None]]
+
+
+def _ms(attribute: str) -> Callable[[Step], tuple[str, float | None]]:
+    return lambda s: (fmt.ms(getattr(s, attribute)), getattr(s, attribute))
+
+
+def _pct(attribute: str) -> Callable[[Step], tuple[str, float | None]]:
+    return lambda s: (fmt.pct(getattr(s, attribute), 1), getattr(s, attribute))
+
+
+COLUMNS = (
+    Column("users", "Users", lambda s: (str(s.users), float(s.users))),
+    Column(
+        "requests_total",
+        "Requests",
+        lambda s: (fmt.count(s.requests_total), _f(s.requests_total)),
+    ),
+    Column("failure_pct", "Failures", lambda s: (fmt.pct(s.failure_pct, 2), s.failure_pct)),
+    Column("rps", "RPS", lambda s: (fmt.rps(s.rps), s.rps)),
+    Column("p50_ms", "p50", _ms("p50_ms")),
+    Column("p90_ms", "p90", _ms("p90_ms")),
+    Column("p95_ms", "p95", _ms("p95_ms")),
+    Column("p99_ms", "p99", _ms("p99_ms")),
+    Column("max_ms", "Max", _ms("max_ms")),
+    Column("cpu_utilization", "CPU avg", _pct("cpu_utilization")),
+    Column("cpu_utilization_max", "CPU max", _pct("cpu_utilization_max")),
+    Column("memory_utilization", "Memory", _pct("memory_utilization")),
+    Column("generator_cpu", "Gen. CPU", _pct("generator_cpu")),
+)
+
+
+def _f(value: int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def step_rows(run: Run) -> list[dict[str, Any]]:
+    """One row per step in run order: cells, SLO verdict, per-request-name details."""
+    rows = []
+    for step in run.steps:
+        breaches = run.slo.breaches(step)
+        met = run.slo.met_by(step)
+        missed = {
+            "p95_ms": step.p95_ms is not None and step.p95_ms >= run.slo.p95_ms,
+            "failure_pct": (step.failure_pct or 0.0) >= run.slo.failure_pct,
+        }
+        cells = []
+        for column in COLUMNS:
+            text, value = column.render(step)
+            cells.append(Cell(column.key, text, value, "bad" if missed.get(column.key) else ""))
+        which = ", ".join(
+            name for key, name in (("p95_ms", "p95"), ("failure_pct", "failures")) if missed[key]
+        )
+        rows.append(
+            {
+                "index": step.index,
+                "users": step.users,
+                "cells": cells,
+                "slo": "–" if met is None else "met" if met else f"missed: {which}",
+                "slo_reason": "; ".join(breaches),
+                "slo_tone": "" if met is None else "good" if met else "bad",
+                "generator_bound": step.generator_bound,
+                "start": fmt.clock(step.start - run.origin) if step.start is not None else "–",
+                "requests": [
+                    {
+                        "name": r.name,
+                        "count": fmt.count(r.count),
+                        "failures": fmt.count(r.failures),
+                        "rps": fmt.rps(r.rps),
+                        "p50": fmt.ms(r.p50_ms),
+                        "p95": fmt.ms(r.p95_ms),
+                        "p99": fmt.ms(r.p99_ms),
+                        "max": fmt.ms(r.max_ms),
+                    }
+                    for r in step.requests
+                ],
+            }
+        )
+    return rows
+
+
+def headline(run: Run) -> list[tuple[str, bool]]:
+    """One sentence in (text, bold) pieces."""
+    tasks = run.tasks
+    cpu, memory = run.number("cpu"), run.number("memory")
+    caps = f" ({cpu:g} vCPU, {memory:g} MiB)" if cpu and memory else ""
+    who = f"{tasks} task{'s' if tasks != 1 else ''}" if tasks else "The target"
+    limit = users_at_slo(run.steps, run.slo)
+    knee = find_knee(load_points(run.steps))
+    parts: list[tuple[str, bool]] = [(who, True), (caps, False)]
+    if limit.measured_users is None:
+        parts.append((" met the SLO at no step", False))
+    else:
+        more = "" if limit.broke else "at least "
+        parts += [
+            (" stayed within the SLO up to ", False),
+            (f"{more}{limit.measured_users} users", True),
+        ]
+    if knee is not None and knee.reached:
+        parts += [("; throughput stopped growing at ", False), (f"≈ {knee.users:.1f} users", True)]
+    part = name_bottleneck(run).part
+    if part is not Part.NOTHING_YET:
+        parts += [("; what limits: ", False), (part.value, True)]
+    parts.append((".", False))
+    return parts
+
+
+def alarm_rows(run: Run) -> list[dict[str, Any]]:
+    """Each alarm's definition in words and its transitions with reasons."""
+    rows = []
+    for alarm in run.alarms:
+        d = alarm.definition
+        statistic = d.get("Statistic") or d.get("ExtendedStatistic") or "?"
+        rule = (
+            f"{d.get('MetricName', '?')} {statistic} over {d.get('Period', '?')} s, "
+            f"{d.get('DatapointsToAlarm', d.get('EvaluationPeriods', '?'))} of "
+            f"{d.get('EvaluationPeriods', '?')}, {d.get('ComparisonOperator', '?')} "
+            f"{d.get('Threshold', '?')}"
+        )
+        history = [
+            {
+                "clock": fmt.clock(h.timestamp - run.origin),
+                "utc": fmt.utc(h.timestamp),
+                "old": h.old_state,
+                "new": h.new_state,
+                "reason": h.reason,
+            }
+            for h in alarm.history
+        ]
+        rows.append(
+            {
+                "name": alarm.name,
+                "rule": rule if d else "definition not recorded",
+                "history": history,
+            }
+        )
+    return rows

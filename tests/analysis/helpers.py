@@ -1,0 +1,40 @@
+"""Small builders for analysis tests: steps and runs with only the figures a test needs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from rightsizer.analysis.run import Run
+from rightsizer.analysis.steps import Slo, Step
+
+T0 = 1_800_000_000.0
+
+
+def step(users: int, index: int = 0, step_time: float = 60.0, **figures: Any) -> Step:
+    """A step at `users` whose window is [T0 + index * step_time, + step_time)."""
+    start = T0 + index * step_time
+    return Step(
+        index=index,
+        users=users,
+        start=start,
+        end=start + step_time,
+        steady_start=start + 0.2 * step_time,
+        **figures,
+    )
+
+
+def run_of(steps: list[Step], slo: Slo | None = None, **fields: Any) -> Run:
+    manifest = {"label": "test", "tasks": fields.pop("tasks", 1), "cpu": 0.25, "memory": 512}
+    return Run("test", manifest, tuple(steps), slo or Slo(), **fields)
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "report" / "fixtures"
+
+
+def fixture_run(tmp_path: Path, name: str) -> Path:
+    """A private copy of a recorded run (tests never write into the checked-in files)."""
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target)
+    return target

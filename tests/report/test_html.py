@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rightsizer.alarms.history import read_history
+from rightsizer.analysis.answer import Answer, build_answer
+from rightsizer.analysis.run import load_run
+from rightsizer.report import format as fmt
+from rightsizer.report.html import write_report
+from tests.report.page import read
+
+DATA_URI = "data:image/png;base64,"
+# steps.json keys shown in the per-step table, and how the page prints them.
+PRINTED: dict[str, Callable[[float], str]] = {
+    "users": lambda v: str(int(v)),
+    "requests_total": lambda v: fmt.count(int(v)),
+    "rps": fmt.rps,
+    "p50_ms": fmt.ms,
+    "p90_ms": fmt.ms,
+    "p95_ms": fmt.ms,
+    "p99_ms": fmt.ms,
+    "max_ms": fmt.ms,
+    "cpu_utilization": lambda v: fmt.pct(v, 1),
+    "cpu_utilization_max": lambda v: fmt.pct(v, 1),
+    "memory_utilization": lambda v: fmt.pct(v, 1),
+    "generator_cpu": lambda v: fmt.pct(v, 1),
+}
+
+
+def steps_of(run: Path) -> list[dict[str, object]]:
+    steps: list[dict[str, object]] = json.loads((run / "steps.json").read_text())["steps"]
+    return steps
+
+
+def test_the_step_table_shows_exactly_what_steps_json_holds(built: Path) -> None:
+    page = read((built / "report.html").read_text())
+    rows = page.rows("steps")
+    steps = steps_of(built)
+    assert len(rows) == len(steps)
+    for (attrs, cells), step in zip(rows, steps, strict=True):
+        assert int(attrs["data-index"]) == step["index"]
+        by_key = {c.attrs["data-key"]: c for c in cells if "data-key" in c.attrs}
+        for key, printed in PRINTED.items():
+            value = step[key]
+            assert isinstance(value, int | float)
+            assert float(by_key[key].attrs["data-value"]) == pytest.approx(value, rel=1e-12)
+            assert by_key[key].text == printed(value)
+        failure = by_key["failure_pct"]
+        assert float(failure.attrs["data-value"]) == pytest.approx(float(step["fail_ratio"]) * 100)  # type: ignore[arg-type]
+
+
+def test_charts_are_inline_pngs_and_the_same_files_are_saved(built: Path) -> None:
+    page = read((built / "report.html").read_text())
+    assert {"chart-users-rps", "chart-latency", "chart-cpu", "chart-memory"} <= set(page.ids)
+    files = sorted((built / "charts").glob("*.png"))
+    assert len(page.images) == len(files) >= 4
+    saved = {p.stem: p.read_bytes() for p in files}
+    for image in page.images:
+        assert image["src"].startswith(DATA_URI)
+        png = base64.b64decode(image["src"].removeprefix(DATA_URI))
+        assert png in saved.values()
+        picture = Image.open(io.BytesIO(png))
+        assert picture.format == "PNG"
+        assert 800 <= picture.width <= 2400 and 250 <= picture.height <= 1200
+        gray = np.asarray(picture.convert("L"), dtype=int)
+        assert gray.max() - gray.min() > 100  # not a blank picture
+
+
+def test_the_page_needs_no_network(built: Path) -> None:
+    html = (built / "report.html").read_text()
+    page = read(html)
+    assert page.urls and all(u.startswith(("data:", "#")) for u in page.urls)
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert "url(" not in style and "@import" not in style
+    assert "<script" not in html and "<link" not in html
+
+
+def test_the_answer_is_shown_only_when_given_and_kept_for_rebuilds(
+    built: Path, one_task: Path, four_tasks: Path
+) -> None:
+    plain = read((built / "report.html").read_text())
+    assert "the-answer" not in plain.ids and "The answer" not in plain.headings
+    answer = build_answer(load_run(one_task), load_run(four_tasks), recommended_threshold=45.0)
+    with_answer = read(write_report(one_task, answer=answer).report.read_text())
+    assert with_answer.headings[0] == "The answer"
+    text = " ".join(with_answer.text)
+    assert fmt.number(answer.users_per_task) in text
+    assert fmt.count(answer.tasks_needed) in text
+    assert answer.limiting_part is not None and answer.limiting_part in text
+    assert Answer.from_dict(json.loads((one_task / "answer.json").read_text())) == answer
+    rebuilt = read(write_report(one_task).report.read_text())
+    assert rebuilt.headings[0] == "The answer"
+
+
+def test_the_alarm_history_lists_every_transition_with_its_reason(built: Path) -> None:
+    page = read((built / "report.html").read_text())
+    history = read_history(built / "metrics.db")
+    rows = page.rows("alarm-history")
+    assert len(rows) == len(history) > 0
+    for (_, cells), item in zip(rows, history, strict=True):
+        assert cells[-1].text == item.reason
+        assert item.old_state in cells[2].text and item.new_state in cells[2].text
+
+
+def test_a_run_without_metrics_or_steps_still_gets_a_report(one_task: Path) -> None:
+    (one_task / "metrics.db").unlink()
+    written = write_report(one_task)
+    page = read(written.report.read_text())
+    assert "missing" in page.ids
+    assert any("metrics.db: missing" in t for t in page.text)
+    assert "chart-latency" not in page.ids and "chart-load-curve" in page.ids
+    (one_task / "steps.json").unlink()
+    page = read(write_report(one_task).report.read_text())
+    assert any("No step was recorded" in t for t in page.text)
+    assert page.images == []
+
+
+def test_writes_leave_no_temporary_files(built: Path) -> None:
+    leftovers = [p.name for p in built.rglob("*") if re.search(r"\.tmp$", p.name)]
+    assert leftovers == []
+    assert (built / "charts" / "cpu.png").is_file()
