@@ -1,0 +1,267 @@
+"""`rightsizer alarm evaluate|replay|export`: parse, call rightsizer.alarms, print."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.table import Table
+
+from rightsizer.alarms.definition import AlarmDefinition
+from rightsizer.alarms.export import FORMATS, export
+from rightsizer.alarms.offline import evaluate_files
+from rightsizer.alarms.replay import ReplayGrid, ReplayRow, Slo, base_alarm, recommend, replay
+from rightsizer.alarms.sources import load_alarms, load_definition_file
+from rightsizer.cli._common import CliState, guarded, out
+from rightsizer.errors import AlarmDefinitionError, UsageError
+from rightsizer.rundir import RunDir, write_atomic
+
+alarm_app = typer.Typer(
+    name="alarm",
+    help="CloudWatch-semantics alarms: evaluate offline, replay over a run, export.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `alarm` group to the root command."""
+    app.add_typer(alarm_app, name="alarm")
+
+
+@alarm_app.command("evaluate")
+@guarded
+def evaluate_command(
+    *,
+    alarm: Annotated[Path, typer.Option("--alarm", help="PutMetricAlarm JSON file.")],
+    datapoints: Annotated[
+        Path, typer.Option("--datapoints", help="CSV with header timestamp,value (UTC ISO 8601).")
+    ],
+    start: Annotated[
+        str | None, typer.Option("--start", help="First boundary (ISO; default: first period).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last boundary (ISO; default: last period end).")
+    ] = None,
+) -> None:
+    """Evaluate ALARM.json over POINTS.csv at every period boundary; print one JSON object."""
+    document = evaluate_files(alarm, datapoints, start, end)
+    sys.stdout.write(json.dumps(document) + "\n")
+
+
+@alarm_app.command("replay")
+@guarded
+def replay_command(
+    run: Annotated[Path, typer.Argument(help="A run directory (with manifest.json).")],
+    *,
+    threshold: Annotated[str, typer.Option("--threshold", help="Thresholds: 20,30,50.")],
+    period: Annotated[str, typer.Option("--period", help="Periods in seconds: 10,60.")],
+    evaluation_periods: Annotated[
+        str, typer.Option("--evaluation-periods", help="N values: 1,3.")
+    ] = "1",
+    datapoints_to_alarm: Annotated[
+        str | None, typer.Option("--datapoints-to-alarm", help="M values (default M = N).")
+    ] = None,
+    slo_p95_ms: Annotated[float, typer.Option("--slo-p95-ms", help="SLO on p95 (ms).")] = 1000.0,
+    slo_failures: Annotated[
+        float, typer.Option("--slo-failures", help="SLO on failures (percent).")
+    ] = 1.0,
+    room: Annotated[
+        float, typer.Option("--room", help="Share of the SLO under which an alarm is false.")
+    ] = 0.5,
+    metric: Annotated[str, typer.Option("--metric", help="Series name.")] = "CPUUtilization",
+    statistic: Annotated[str, typer.Option("--statistic", help="Average, p95, ...")] = "Average",
+    dimension: Annotated[
+        list[str] | None, typer.Option("--dimension", help="Name=Value (repeatable).")
+    ] = None,
+    comparison: Annotated[
+        str, typer.Option("--comparison", help="ComparisonOperator.")
+    ] = "GreaterThanThreshold",
+    treat_missing_data: Annotated[
+        str, typer.Option("--treat-missing-data", help="missing, notBreaching, breaching, ignore.")
+    ] = "missing",
+    alarm: Annotated[
+        Path | None, typer.Option("--alarm", help="Start from this definition instead.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Replay alarm settings over a recorded run: when each would have fired, against the SLO."""
+    with _as_flags():
+        if alarm is not None:
+            base = _single(load_definition_file(alarm))
+        else:
+            dims = _dimensions(dimension) if dimension else None
+            base = base_alarm(
+                metric,
+                statistic,
+                dimensions=dims,
+                comparison=comparison,
+                treat_missing_data=treat_missing_data,
+            )
+        grid = ReplayGrid(
+            base,
+            thresholds=tuple(_numbers(threshold, "--threshold", float)),
+            periods=tuple(_numbers(period, "--period", int)),
+            evaluation_periods=tuple(_numbers(evaluation_periods, "--evaluation-periods", int)),
+            datapoints_to_alarm=tuple(
+                _numbers(datapoints_to_alarm or "", "--datapoints-to-alarm", int)
+            ),
+        )
+        if not grid.alarms():
+            raise UsageError("--datapoints-to-alarm: every M is above every N; no setting to try")
+    for flag, value in (("--slo-p95-ms", slo_p95_ms), ("--slo-failures", slo_failures)):
+        if value <= 0:
+            raise UsageError(f"{flag}: must be positive, got {value:g}")
+    if not 0 < room <= 1:
+        raise UsageError(f"--room: must be within 0..1, got {room:g}")
+    slo = Slo(p95_ms=slo_p95_ms, failures_pct=slo_failures, room=room)
+    rows = replay(RunDir.open(run), grid, slo)
+    best = recommend(rows)
+    if as_json:
+        document = {
+            "slo": {"p95_ms": slo.p95_ms, "failures_pct": slo.failures_pct, "room": slo.room},
+            "rows": [r.to_json() for r in rows],
+            "recommended": None if best is None else best.to_json(),
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
+    out.print(_table(rows, best))
+    if best is None:
+        out.print("No setting fired at least one period before the SLO broke.")
+    else:
+        a = best.alarm
+        out.print(
+            f"Recommended: {a.metric_name} {a.statistic.name} {a.comparison.symbol} "
+            f"{a.threshold:g}, period {a.period} s, {a.datapoints_to_alarm} of "
+            f"{a.evaluation_periods} (lead {best.lead_time_s:+.0f} s)."
+        )
+
+
+@alarm_app.command("export")
+@guarded
+def export_command(
+    ctx: typer.Context,
+    *,
+    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")],
+    alarm: Annotated[
+        list[Path] | None, typer.Option("--alarm", help="PutMetricAlarm JSON file (repeatable).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="rightsizer.toml with [[alarm]] tables.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
+) -> None:
+    """Write alarms as CloudWatch JSON, a CloudFormation template or Prometheus rules."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    state = ctx.find_root().obj
+    root_config = state.config_file if isinstance(state, CliState) else None
+    alarms = load_alarms(alarm or [], config or root_config)
+    text = export(alarms, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+    own_actions = any(
+        not a.startswith("arn:")
+        for d in alarms
+        for a in (*d.alarm_actions, *d.ok_actions, *d.insufficient_data_actions)
+    )
+    if own_actions and fmt != "prometheus":
+        print(
+            "note: rightsizer's own actions (log, webhook, command, stop-run) left out",
+            file=sys.stderr,
+        )
+
+
+# The replay flags that fill PutMetricAlarm fields, so an error names the flag the user typed.
+_FLAG_OF_FIELD = {
+    "MetricName": "--metric",
+    "Statistic": "--statistic",
+    "ExtendedStatistic": "--statistic",
+    "Dimensions": "--dimension",
+    "ComparisonOperator": "--comparison",
+    "TreatMissingData": "--treat-missing-data",
+    "Threshold": "--threshold",
+    "Period": "--period",
+    "EvaluationPeriods": "--evaluation-periods",
+    "DatapointsToAlarm": "--datapoints-to-alarm",
+}
+
+
+@contextlib.contextmanager
+def _as_flags() -> Iterator[None]:
+    """Re-word a field error of a definition built from flags as an error of the flag."""
+    try:
+        yield
+    except AlarmDefinitionError as exc:
+        flag = _FLAG_OF_FIELD.get(exc.field.split("[")[0])
+        if flag is None:
+            raise
+        raise UsageError(f"{flag}: {str(exc)[len(exc.field) + 2 :]}") from None
+
+
+def _single(alarms: list[AlarmDefinition]) -> AlarmDefinition:
+    if len(alarms) != 1:
+        raise UsageError("--alarm: expected a file with one alarm definition")
+    return alarms[0]
+
+
+def _numbers(text: str, flag: str, kind: type[int] | type[float]) -> list[Any]:
+    values = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            value = kind(part)
+        except ValueError:
+            noun = "whole number" if kind is int else "number"
+            raise UsageError(f"{flag}: {part!r} is not a {noun}; write e.g. 20,30,50") from None
+        values.append(value)
+    if not values and text:
+        raise UsageError(f"{flag}: no values; write e.g. 20,30,50")
+    return values
+
+
+def _dimensions(items: list[str]) -> dict[str, str]:
+    dims = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise UsageError(f"--dimension: expected Name=Value, got {item!r}")
+        dims[name.strip()] = value.strip()
+    return dims
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.0f}"
+
+
+def _table(rows: list[ReplayRow], best: ReplayRow | None) -> Table:
+    table = Table(
+        title="Alarm replay: seconds from load start; lead > 0: fired before the SLO broke",
+        box=box.SIMPLE_HEAD,
+    )
+    for column in ("alarm", "period", "M/N", "fired", "SLO broke", "lead", "OK after",
+                   "flaps", "false"):  # fmt: skip
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in rows:
+        a = row.alarm
+        table.add_row(
+            f"{a.comparison.symbol} {a.threshold:g}",
+            f"{a.period} s",
+            f"{a.datapoints_to_alarm}/{a.evaluation_periods}",
+            _seconds(row.first_alarm_s),
+            _seconds(row.slo_break_s),
+            _seconds(row.lead_time_s),
+            "never" if row.back_to_ok_s is None else f"{row.back_to_ok_s:.0f} s",
+            str(row.flaps),
+            str(row.false_alarms),
+            style="bold green" if row is best else None,
+        )
+    return table
