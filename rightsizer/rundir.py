@@ -28,6 +28,7 @@ MANIFEST = "manifest.json"
 METRICS = "metrics.db"
 STEPS = "steps.json"
 REPORT = "report.html"
+COMPARE = "compare.html"
 CHARTS = "charts"
 _LABEL = re.compile(r"[^A-Za-z0-9._-]+")
 

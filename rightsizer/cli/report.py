@@ -10,8 +10,10 @@ import typer
 
 from rightsizer.cli._common import err, guarded, out
 from rightsizer.errors import UsageError
-from rightsizer.report.html import COMPARE, write_comparison, write_report
-from rightsizer.report.terminal import comparison_table
+from rightsizer.rundir import COMPARE
+
+# The report stack (matplotlib, scipy) is imported inside the commands: every other command,
+# and every capped task started as `rightsizer serve`, would otherwise pay for it at start-up.
 
 HTML_SUFFIXES = (".html", ".htm")
 
@@ -27,6 +29,8 @@ def report_command(
     runs: Annotated[list[Path], typer.Argument(help="Run directories (each with manifest.json).")],
 ) -> None:
     """Rebuild report.html and charts/*.png of each run from what it recorded."""
+    from rightsizer.report.html import write_report
+
     for run in runs:
         written = write_report(run)
         out.print(f"{written.report} ({len(written.charts)} charts)", markup=False)
@@ -44,6 +48,9 @@ def compare_command(
     ] = None,
 ) -> None:
     """Print step-by-step differences with bootstrap intervals and write compare.html."""
+    from rightsizer.report.html import write_comparison
+    from rightsizer.report.terminal import comparison_table
+
     target, comparison = write_comparison(run_a, run_b, _html_target(out_file))
     out.print(comparison_table(comparison))
     if not comparison.steps:

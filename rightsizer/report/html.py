@@ -26,10 +26,9 @@ from rightsizer.errors import UsageError
 from rightsizer.report import cards, compare_charts, curves, style, summary
 from rightsizer.report import format as fmt
 from rightsizer.report.charts import Chart, run_charts
-from rightsizer.rundir import write_atomic, write_json
+from rightsizer.rundir import COMPARE, write_atomic, write_json
 
 ANSWER = "answer.json"
-COMPARE = "compare.html"
 
 
 @functools.cache
