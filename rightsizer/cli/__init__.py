@@ -11,6 +11,10 @@ from typing import Annotated
 import typer
 
 from rightsizer import __version__
+from rightsizer.cli import alarm, uploader
+from rightsizer.cli import fleet as fleet_commands
+from rightsizer.cli import report as report_commands
+from rightsizer.cli import run as run_command
 from rightsizer.cli._common import CliState, out
 
 app = typer.Typer(
@@ -47,6 +51,13 @@ def _root(
     ] = False,
 ) -> None:
     ctx.obj = CliState(config_file=config)
+
+
+uploader.register(app)
+alarm.register(app)
+fleet_commands.register(app)
+run_command.register(app)
+report_commands.register(app)
 
 
 def main() -> None:

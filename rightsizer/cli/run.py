@@ -1,0 +1,165 @@
+"""`rightsizer run`: step load with Locust, exact per-step statistics, a run directory.
+
+Parses, builds a RunRequest, calls rightsizer.load.run. Locust is imported only once the command
+runs (inside rightsizer.load), never when this module is imported, so `rightsizer --help` stays
+free of its process-wide monkey-patching.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rightsizer.cli._common import CliState, err, guarded, out, settings_from
+from rightsizer.errors import UsageError
+from rightsizer.load.plan import RunPlan
+from rightsizer.load.progress import steps_table
+from rightsizer.load.run import RunRequest, execute
+from rightsizer.scenarios import UPLOADER
+
+EXIT_INTERRUPTED = 130
+TABLE_WIDTH = 140  # the steps table needs it; a pipe's default 80 columns would squeeze it
+FLEET = "Fleet (without --host)"
+WORKERS = "Workers"
+
+
+@guarded
+def run(
+    ctx: typer.Context,
+    *,
+    locustfile: Annotated[
+        Path | None,
+        typer.Option(
+            "-f", "--locustfile", help="Locustfile to run (default: the bundled uploader flow)."
+        ),
+    ] = None,
+    users: Annotated[
+        str | None, typer.Option("--users", help="Users per step, e.g. 1,3,20.")
+    ] = None,
+    step_time: Annotated[
+        float | None, typer.Option("--step-time", help="Seconds per step.")
+    ] = None,
+    spawn_rate: Annotated[
+        float | None,
+        typer.Option("--spawn-rate", help="Users started per second (default: all at once)."),
+    ] = None,
+    warmup: Annotated[
+        float,
+        typer.Option("--warmup", help="Fraction of each step left out of rates and percentiles."),
+    ] = 0.2,
+    cooldown: Annotated[
+        float,
+        typer.Option("--cooldown", help="Seconds without load after the last step, still sampled."),
+    ] = 15.0,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Drive this running target instead of a fleet.")
+    ] = None,
+    tasks: Annotated[
+        int | None, typer.Option("--tasks", help="Tasks in the fleet.", rich_help_panel=FLEET)
+    ] = None,
+    cpu: Annotated[
+        float | None, typer.Option("--cpu", help="vCPU per task.", rich_help_panel=FLEET)
+    ] = None,
+    memory: Annotated[
+        int | None, typer.Option("--memory", help="MiB per task.", rich_help_panel=FLEET)
+    ] = None,
+    task_cmd: Annotated[
+        str | None,
+        typer.Option(
+            "--task-cmd", help="Task command serving HTTP on {port}.", rich_help_panel=FLEET
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="Load balancer port (0: any).", rich_help_panel=FLEET),
+    ] = None,
+    lb: Annotated[
+        str | None,
+        typer.Option("--lb", help="roundrobin, leastconn or none.", rich_help_panel=FLEET),
+    ] = None,
+    reset: Annotated[
+        bool | None,
+        typer.Option(
+            "--reset/--no-reset",
+            help="Reset the uploader's state first (default: on for the bundled scenario "
+            "on its own fleet).",
+            rich_help_panel=FLEET,
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", help="Local Locust worker processes.", rich_help_panel=WORKERS),
+    ] = 0,
+    expect_workers: Annotated[
+        int,
+        typer.Option(
+            "--expect-workers",
+            help="Workers on other machines to wait for (python -m rightsizer.load.worker).",
+            rich_help_panel=WORKERS,
+        ),
+    ] = 0,
+    master_bind_host: Annotated[
+        str,
+        typer.Option(
+            "--master-bind-host", help="Address workers connect to.", rich_help_panel=WORKERS
+        ),
+    ] = "127.0.0.1",
+    master_bind_port: Annotated[
+        int,
+        typer.Option("--master-bind-port", help="Port (0: any).", rich_help_panel=WORKERS),
+    ] = 0,
+    alarm: Annotated[
+        list[Path] | None,
+        typer.Option("--alarm", help="Alarm definition file (PutMetricAlarm JSON), repeatable."),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where run directories are created.")
+    ] = Path("runs"),
+    label: Annotated[
+        str | None, typer.Option("--label", help="Name in the run directory's name.")
+    ] = None,
+) -> None:
+    """Run step load with Locust and write a run directory with exact per-step statistics."""
+    if users is None or step_time is None:
+        missing = "--users" if users is None else "--step-time"
+        raise UsageError(f"{missing}: required; e.g. --users 1,3,20 --step-time 60")
+    fleet = {"tasks": tasks, "cpu": cpu, "memory": memory, "task_cmd": task_cmd, "lb": lb}
+    if host is not None and any(v is not None for v in (*fleet.values(), port)):
+        given = next(k for k, v in {**fleet, "port": port}.items() if v is not None)
+        raise UsageError(
+            f"--{given.replace('_', '-')}: fleet options do not apply with --host; drop one"
+        )
+    plan = RunPlan.build(users, step_time, warmup, spawn_rate, cooldown)
+    state = ctx.find_root().obj
+    request = RunRequest(
+        locustfile=locustfile or UPLOADER,
+        plan=plan,
+        settings=settings_from(ctx, port=port, **fleet),
+        host=host,
+        reset=reset,
+        workers=workers,
+        expect_workers=expect_workers,
+        master_bind_host=master_bind_host,
+        master_bind_port=master_bind_port,
+        out=out_dir,
+        label=label,
+        alarm_files=tuple(alarm or ()),
+        config_file=state.config_file if isinstance(state, CliState) else None,
+        command=tuple(sys.argv),
+    )
+    result = execute(request, err)
+    if result.steps:
+        out.print(steps_table(result.steps), width=max(out.width, TABLE_WIDTH))
+    out.print(f"run directory: {result.run_dir}", markup=False)
+    if result.outcome is not None and result.outcome.stop_reason not in ("completed",):
+        err.print(f"the run ended early: {result.outcome.stop_reason}", markup=False)
+    if result.outcome is None or result.outcome.stop_reason in ("interrupted",):
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `run` to the root command."""
+    app.command("run")(run)

@@ -1,0 +1,9 @@
+"""Step-load runs: Locust drives the target through a list of user counts, every request is
+recorded exactly, and each step's client figures are joined to the tasks' metrics.
+
+Pure parts (no Locust import, tested directly): `plan` (what to run), `records` (one request),
+`series` (per-second client series), `steps` (per-step statistics), `manifest`.
+Parts that run inside a Locust process: `shape`, `recorder`, `runner`, `worker`.
+The run itself (`run.execute`) imports Locust only once the target is up, because Locust
+monkey-patches the whole process on import.
+"""

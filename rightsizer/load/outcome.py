@@ -1,0 +1,35 @@
+"""What happened during a load: step starts, load window, drain, cooldown, how it ended.
+
+Filled in by rightsizer.load.runner while Locust runs; read by the run (steps, manifest).
+Plain data: no Locust import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rightsizer.load.records import RequestRecord
+
+
+@dataclass
+class LoadOutcome:
+    """What happened, in epoch seconds; `records` holds every request exactly."""
+
+    records: list[RequestRecord]
+    step_starts: list[float] = field(default_factory=list)
+    load_start: float | None = None
+    load_end: float | None = None
+    drain_end: float | None = None
+    drain_forced: bool = False
+    cooldown_start: float | None = None
+    cooldown_end: float | None = None
+    cooldown_cut_short: bool = False
+    stop_reason: str = "completed"
+    generator_warnings: list[int] = field(default_factory=list)
+    workers: dict[str, Any] = field(default_factory=dict)
+    locust_errors: int = 0
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stop_reason != "completed"

@@ -1,0 +1,275 @@
+"""One `rightsizer run`: check the request, start the target, run the steps, write the run.
+
+    result = execute(RunRequest(locustfile=UPLOADER, plan=RunPlan.build("1,3,20", 60),
+                                settings=settings), console)
+
+Order: everything that can be wrong with the arguments is checked first (locustfile, alarms,
+--host reachable, the locustfile loads), so a bad argument costs nothing and exits 2. Then the
+run directory, the uploader reset (bundled scenario on its own fleet, unless --no-reset), the
+fleet, the alarms, the load (rightsizer.load.runner, which imports Locust), the cooldown; then,
+with the fleet stopped and its last samples in the store, steps.json and manifest.json. The run
+directory is written whatever happens, Ctrl-C included ("interrupted": true).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rich.console import Console
+
+from rightsizer.config import Settings
+from rightsizer.errors import RightsizerError, UsageError
+from rightsizer.load import locustfile as locustfiles
+from rightsizer.load.alarm_hook import AlarmWatch, select_alarms
+from rightsizer.load.manifest import timings, versions
+from rightsizer.load.outcome import LoadOutcome
+from rightsizer.load.plan import RunPlan
+from rightsizer.load.progress import Progress
+from rightsizer.load.spec import LoadHooks, LoadSpec
+from rightsizer.load.steps import StepStats, read_series, step_stats, step_windows, steps_document
+from rightsizer.load.target import FleetTarget, HostTarget, Target
+from rightsizer.metrics.store import MetricStore
+from rightsizer.rundir import RunDir, write_json
+from rightsizer.scenarios import is_bundled
+
+MAX_LOCAL_WORKERS = 64
+SCENARIO_VARIABLES = ("RIGHTSIZER_UPLOAD_KB",)
+
+
+def scenario_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment variables that shape a scenario (LOCUST_*, the upload size)."""
+    return {
+        key: value
+        for key, value in sorted(env.items())
+        if key in SCENARIO_VARIABLES or key.startswith("LOCUST_")
+    }
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A checked-as-far-as-possible description of one run (the CLI builds it)."""
+
+    locustfile: Path
+    plan: RunPlan
+    settings: Settings
+    host: str | None = None
+    reset: bool | None = None
+    workers: int = 0
+    expect_workers: int = 0
+    master_bind_host: str = "127.0.0.1"
+    master_bind_port: int = 0
+    out: Path = Path("runs")
+    label: str | None = None
+    alarm_files: tuple[Path, ...] = ()
+    config_file: Path | None = None
+    command: tuple[str, ...] = ()
+
+    def check(self) -> None:
+        """UsageError naming the flag for values the plan does not cover."""
+        if not 0 <= self.workers <= MAX_LOCAL_WORKERS:
+            raise UsageError(f"--workers: {self.workers}; give 0 to {MAX_LOCAL_WORKERS}")
+        if not 0 <= self.expect_workers <= 10_000:
+            raise UsageError(f"--expect-workers: {self.expect_workers}; give 0 or more")
+        if not 0 <= self.master_bind_port <= 65535:
+            raise UsageError(f"--master-bind-port: {self.master_bind_port} is not a port")
+
+
+@dataclass
+class RunResult:
+    """Where the run went and what it measured."""
+
+    run_dir: Path
+    steps: list[StepStats] = field(default_factory=list)
+    outcome: LoadOutcome | None = None
+    error: str | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        return self.outcome is None or self.outcome.interrupted
+
+
+def _wants_reset(request: RunRequest, bundled: bool) -> bool:
+    if request.reset is not None:
+        return request.reset
+    return request.host is None and request.settings.task_cmd is None and bundled
+
+
+def _base_manifest(request: RunRequest, path: Path, bundled: bool) -> dict[str, Any]:
+    plan = request.plan
+    return {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": list(request.command),
+        "label": request.label,
+        "versions": versions(),
+        "settings": request.settings.as_dict(),
+        "locustfile": str(path),
+        "bundled_scenario": bundled,
+        "scenario_env": scenario_environment(os.environ),
+        "users": list(plan.users),
+        "step_time": plan.step_time,
+        "warmup": plan.warmup,
+        "spawn_rate": plan.spawn_rate,
+        "cooldown_seconds": plan.cooldown,
+        "workers": {"local": request.workers, "remote": request.expect_workers},
+        "host": request.host,
+        "status": "running",
+        "interrupted": False,
+    }
+
+
+class _Run:
+    """The steps of `execute`, sharing the run directory, store and manifest."""
+
+    def __init__(self, request: RunRequest, console: Console) -> None:
+        self.request = request
+        self.console = console
+        self.progress = Progress(console)
+        self.path = locustfiles.check_path(request.locustfile)
+        request.check()
+        self.bundled = is_bundled(self.path)
+        seed = self.bundled and request.host is None and request.settings.task_cmd is None
+        alarms = select_alarms(
+            request.alarm_files, request.config_file, seed, env=os.environ, cwd=Path.cwd()
+        )
+        self.watch = AlarmWatch(alarms, self.progress.note)
+        self.host = HostTarget.check(request.host) if request.host else None
+        self.locustfile = locustfiles.load(self.path)  # imports Locust: last of the checks
+        self.run_dir = RunDir.create(request.out, request.label or self.path.stem)
+        self.doc = _base_manifest(request, self.path, self.bundled)
+        self.doc["alarms"] = [alarm.name for alarm in alarms]
+        if self.locustfile.ignored_shapes:
+            self.doc["ignored_shapes"] = list(self.locustfile.ignored_shapes)
+            self.progress.note(
+                f"the locustfile's shape {', '.join(self.locustfile.ignored_shapes)} is ignored; "
+                "--users and --step-time shape the load"
+            )
+        self._write_manifest()
+        self.store = MetricStore(self.run_dir.metrics_path)
+        self.target: Target | None = self.host
+
+    def _write_manifest(self) -> None:
+        write_json(self.run_dir.manifest_path, self.doc)
+
+    def prepare(self, interrupts: _Interrupts) -> Target:
+        """Reset the uploader if wanted, start the fleet if needed; the target."""
+        if _wants_reset(self.request, self.bundled):
+            from rightsizer.uploader.reset import reset  # noqa: PLC0415  # only when resetting
+
+            self.doc["reset"] = reset(self.request.settings).as_dict()
+        interrupts.check()
+        if self.target is None:
+            self.progress.note(f"starting the fleet ({self.request.settings.tasks} task(s))")
+            self.target = FleetTarget.start(
+                self.request.settings, self.run_dir.path, cancelled=interrupts.seen
+            )
+        interrupts.check()
+        self.doc["host"] = self.target.url
+        self.doc["target"] = self.target.describe()
+        self._write_manifest()
+        return self.target
+
+    def load(self, target: Target) -> LoadOutcome:
+        from rightsizer.load.runner import run_load  # noqa: PLC0415  # imports Locust
+
+        request = self.request
+        spec = LoadSpec(
+            locustfile=self.locustfile,
+            host=target.url,
+            plan=request.plan,
+            run_dir=self.run_dir.path,
+            workers=request.workers,
+            expect_workers=request.expect_workers,
+            master_bind_host=request.master_bind_host,
+            master_bind_port=request.master_bind_port,
+        )
+        self.watch.start(self.store, self.run_dir.metrics_path)
+        with self.progress:
+            return run_load(
+                spec, self.store, self.progress, LoadHooks(target.task_cpu, self.watch.stop_reason)
+            )
+
+    def finish(self, result: RunResult) -> None:
+        """Stop alarms and fleet, then write steps.json and the final manifest."""
+        self.doc["alarm_states"] = self.watch.stop()
+        self.doc["alarm_transitions"] = self.watch.transitions
+        if self.target is not None:
+            self.target.stop()
+        outcome = result.outcome
+        if outcome is not None:
+            self.doc.update(timings(outcome, self.request.plan.step_time, self.request.plan.warmup))
+            result.steps = self._steps(outcome)
+        else:
+            self.doc["interrupted"] = True
+        self.doc["status"] = "failed" if result.error else "finished"
+        if result.error:
+            self.doc["error"] = result.error
+        write_json(self.run_dir.steps_path, steps_document(result.steps))
+        self._write_manifest()
+        self.store.close()
+
+    def _steps(self, outcome: LoadOutcome) -> list[StepStats]:
+        if not outcome.step_starts or outcome.load_end is None:
+            return []
+        plan = self.request.plan
+        users = plan.users[: len(outcome.step_starts)]
+        windows = step_windows(outcome.step_starts, users, outcome.load_end, plan.warmup)
+        end = outcome.cooldown_end or outcome.drain_end or outcome.load_end
+        series = read_series(self.store, outcome.step_starts[0] - 1, end + 1)
+        return step_stats(outcome.records, windows, series)
+
+
+class _Interrupts:
+    """Ctrl-C and SIGTERM outside the load: noted here, acted on at the next check, so the
+    fleet is stopped and the run directory written (a handler that raised would do it from
+    inside gevent's loop, which prints a traceback). The load has handlers of its own."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._previous: dict[int, Any] = {}
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+
+    def install(self) -> None:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            self._previous[number] = signal.signal(number, self)
+
+    def restore(self) -> None:
+        for number, before in self._previous.items():
+            signal.signal(number, before)
+
+    def seen(self) -> bool:
+        return self.count > 0
+
+    def check(self) -> None:
+        if self.count:
+            raise KeyboardInterrupt
+
+
+def execute(request: RunRequest, console: Console) -> RunResult:
+    """Run `request`; see the module docstring. Argument errors raise before anything starts."""
+    run = _Run(request, console)
+    result = RunResult(run.run_dir.path)
+    interrupts = _Interrupts()
+    interrupts.install()
+    try:
+        target = run.prepare(interrupts)
+        result.outcome = run.load(target)
+    except KeyboardInterrupt:
+        run.progress.note("interrupted before the load began")
+    except RightsizerError as exc:
+        result.error = str(exc)
+        raise
+    finally:
+        try:
+            run.finish(result)
+        finally:
+            interrupts.restore()
+    return result

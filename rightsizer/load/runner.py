@@ -1,0 +1,325 @@
+"""Run the steps with Locust in this process: an Environment, the step shape, the recorder.
+
+Imports Locust (which patches the process with gevent): import this module only where the load
+runs. With `workers` > 0 (or `expect_workers` > 0) this process is a Locust master and the users
+run in worker processes; otherwise a LocalRunner runs them here.
+
+The run ends gracefully: the shape says stop, Locust stops spawning and lets every running task
+finish (up to `drain_timeout` seconds), and those requests are recorded and counted in the last
+step. A first Ctrl-C or SIGTERM ends the load this way; a second one cuts the drain short.
+After the drain, `cooldown` seconds pass with no load while the fleet is still sampled.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from typing import Any
+
+import gevent
+import locust
+from locust.argument_parser import get_parser
+from locust.env import Environment
+from locust.runners import MasterRunner, Runner
+from locust.stats import CSV_STATS_INTERVAL_SEC, PERCENTILES_TO_REPORT, StatsCSVFileWriter
+
+from rightsizer.errors import UnavailableError
+from rightsizer.load.generator import BoundWatch, GeneratorMonitor
+from rightsizer.load.logs import logging_to
+from rightsizer.load.outcome import LoadOutcome
+from rightsizer.load.progress import Progress, RecentRequests, Snapshot
+from rightsizer.load.recorder import MasterCollector, record_locally
+from rightsizer.load.records import RecordLog
+from rightsizer.load.series import ClientSeries, gauges
+from rightsizer.load.shape import StepShape
+from rightsizer.load.spec import LoadHooks, LoadSpec
+from rightsizer.load.workers import LocalWorkers
+from rightsizer.metrics.store import MetricStore
+
+WORKER_CONNECT_TIMEOUT = 60.0
+DRAINED_WAIT = 5.0
+TICK = 1.0
+# Workers report every 3 s (Locust's WORKER_REPORT_INTERVAL); their seconds settle later.
+WORKER_SERIES_LAG = 4.0
+LOCAL_SERIES_LAG = 0.25
+
+
+class LoadRun:
+    """One load: call `execute()` once."""
+
+    def __init__(
+        self, spec: LoadSpec, store: MetricStore, progress: Progress, hooks: LoadHooks
+    ) -> None:
+        self.spec = spec
+        self.store = store
+        self.progress = progress
+        self.hooks = hooks
+        self.log = RecordLog()
+        self.outcome = LoadOutcome(self.log.records)
+        self.shape = StepShape(spec.plan)
+        self.recent = RecentRequests()
+        self.bound = BoundWatch()
+        self.monitor = GeneratorMonitor()
+        self.series = ClientSeries(time.time(), self._lag())
+        self.cursor = 0
+        self.failures = 0
+        self.signals = 0
+        self.workers: LocalWorkers | None = None
+        self.collector: MasterCollector | None = None
+        self.connected: set[str] = set()
+        self.environment = self._environment()
+        self.runner = self._runner()
+
+    def _lag(self) -> float:
+        return WORKER_SERIES_LAG if self.spec.distributed else LOCAL_SERIES_LAG
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def _environment(self) -> Environment:
+        path = str(self.spec.locustfile.path)
+        options = get_parser(default_config_files=[]).parse_args(
+            ["-f", path, "--host", self.spec.host]
+        )
+        options.headless = False  # the shape's end stops the users; the run quits Locust itself
+        return Environment(
+            user_classes=list(self.spec.locustfile.user_classes),
+            shape_class=self.shape,
+            events=locust.events,
+            host=self.spec.host,
+            stop_timeout=self.spec.drain_timeout,
+            parsed_options=options,
+            parsed_locustfiles=[path],
+            locustfile=self.spec.locustfile.path.name,
+        )
+
+    def _runner(self) -> Runner:
+        env, spec = self.environment, self.spec
+        events: Any = env.events  # Locust's hooks are untyped
+        runner: Runner
+        if spec.distributed:
+            runner = env.create_master_runner(spec.master_bind_host, spec.master_bind_port)
+            self.collector = MasterCollector(env, self.log, self.monitor.report_remote)
+            events.worker_connect.add_listener(self._on_worker_connect)
+        else:
+            runner = env.create_local_runner()
+            record_locally(events, self.log)
+        events.test_stopping.add_listener(self._on_test_stopping)
+        events.test_stop.add_listener(self._on_test_stop)
+        events.init.fire(environment=env, runner=runner, web_ui=None)
+        return runner
+
+    def _on_worker_connect(self, client_id: str, **_: Any) -> None:
+        self.connected.add(client_id)
+
+    def _on_test_stopping(self, **_: Any) -> None:
+        if self.outcome.load_end is None:
+            self.outcome.load_end = self.shape.ended_at or time.time()
+
+    def _on_test_stop(self, **_: Any) -> None:
+        if self.outcome.drain_end is None:
+            self.outcome.drain_end = time.time()
+
+    def _on_signal(self) -> None:
+        self.signals += 1
+        if self.signals == 1:
+            self.progress.note("stopping: letting requests in flight finish (again to cut short)")
+            self._request_stop("interrupted")
+        else:
+            self._force_stop()
+
+    def _request_stop(self, reason: str) -> None:
+        if self.outcome.stop_reason == "completed" and self.shape.ended_at is None:
+            self.outcome.stop_reason = reason
+        self.shape.finish()
+
+    def _force_stop(self) -> None:
+        """Second signal: stop waiting for tasks to finish; requests in flight are lost."""
+        self.outcome.drain_forced = True
+        self.environment.stop_timeout = 0
+        self.runner.user_greenlets.kill(block=False)
+        if self.outcome.drain_end is None:
+            self.outcome.drain_end = time.time()
+
+    # -- the run -----------------------------------------------------------------------------
+
+    def execute(self) -> LoadOutcome:
+        """Run the steps, drain, cool down; always leaves Locust and the workers stopped."""
+        errors, handlers = logging_to(self.spec.run_dir / "locust.log")
+        csv = StatsCSVFileWriter(
+            self.environment, PERCENTILES_TO_REPORT, str(self.spec.run_dir / "locust")
+        )
+        csv_greenlet = gevent.spawn(csv.stats_writer)
+        previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+        watchers = [
+            gevent.signal_handler(signal.SIGINT, self._on_signal),
+            gevent.signal_handler(signal.SIGTERM, self._on_signal),
+        ]
+        try:
+            if self._start_workers():
+                self.runner.start_shape()
+                self._load_phase()
+                self._collect_drained()
+                self._cooldown_phase()
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
+            for number, before in previous.items():
+                signal.signal(number, before)
+            self._finish(csv, csv_greenlet)
+            self.outcome.locust_errors = errors.count
+            for handler in handlers:
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+        return self.outcome
+
+    def _start_workers(self) -> bool:
+        """Start the local workers and wait for every expected one; False if interrupted."""
+        spec = self.spec
+        if not spec.distributed:
+            return True
+        assert isinstance(self.runner, MasterRunner)
+        port = int(self.runner.server.port)
+        self.workers = LocalWorkers.start(spec.workers, spec.locustfile.path, port, spec.run_dir)
+        for pid in self.workers.pids:
+            self.monitor.watch(pid)
+        want = spec.workers + spec.expect_workers
+        deadline = time.monotonic() + WORKER_CONNECT_TIMEOUT
+        while len(self.runner.clients.ready) < want:
+            if self.signals:
+                self.outcome.stop_reason = "interrupted"
+                return False
+            if (message := self.workers.exited()) is not None:
+                raise UnavailableError(message)
+            if time.monotonic() > deadline:
+                have = len(self.runner.clients.ready)
+                raise UnavailableError(
+                    f"{have} of {want} Locust workers connected to port {port} "
+                    f"within {WORKER_CONNECT_TIMEOUT:g} s; see worker-*.log in {spec.run_dir}"
+                )
+            gevent.sleep(0.1)
+        self.outcome.workers = {
+            "local": spec.workers,
+            "remote": spec.expect_workers,
+            "port": port,
+            "pids": self.workers.pids,
+        }
+        return True
+
+    def _sleep_to_next_tick(self, started: float) -> None:
+        gevent.sleep(max(0.0, TICK - (time.monotonic() - started)))
+
+    def _load_phase(self) -> None:
+        deadline = time.monotonic() + self.spec.plan.duration + self.spec.drain_timeout + 120
+        while self.outcome.drain_end is None:
+            started = time.monotonic()
+            reason = self.hooks.stop_requested()
+            if reason is not None:
+                self._request_stop(reason)
+            if started > deadline:
+                self.progress.note("the load did not stop in time; ending it hard")
+                self._force_stop()
+            phase = "step" if self.shape.step is not None else "starting"
+            if self.shape.ended_at is not None:
+                phase = "draining"
+            self._tick(phase)
+            self._sleep_to_next_tick(started)
+        if self.outcome.load_end is None:
+            self.outcome.load_end = self.outcome.drain_end
+        self.outcome.step_starts = list(self.shape.step_starts)
+        self.outcome.load_start = self.shape.started_at
+
+    def _collect_drained(self) -> None:
+        """With workers: wait until each has sent the records of its last requests."""
+        if self.collector is None:
+            return
+        deadline = time.monotonic() + DRAINED_WAIT
+        while not self.connected <= self.collector.drained and time.monotonic() < deadline:
+            gevent.sleep(0.1)
+        self.outcome.workers["drained"] = len(self.collector.drained)
+        self.outcome.workers["foreign"] = sorted(self.collector.foreign)
+        self.outcome.workers["rejected_rows"] = self.collector.rejected
+        if self.collector.foreign:
+            self.progress.note(
+                f"{len(self.collector.foreign)} worker(s) sent no request records (plain "
+                "`locust --worker`?); start them with `python -m rightsizer.load.worker`"
+            )
+
+    def _cooldown_phase(self) -> None:
+        """No load from the drain's end for `cooldown` seconds; the fleet is still sampled."""
+        start = self.outcome.drain_end or time.time()
+        self.outcome.cooldown_start = start
+        signals = self.signals
+        while time.time() < start + self.spec.plan.cooldown:
+            if self.signals > signals:
+                self.outcome.cooldown_cut_short = True
+                break
+            started = time.monotonic()
+            self._tick("cooldown", remaining=start + self.spec.plan.cooldown - time.time())
+            self._sleep_to_next_tick(started)
+        self.outcome.cooldown_end = time.time()
+
+    def _tick(self, phase: str, remaining: float | None = None) -> None:
+        """Once a second: new records into the store and the live line; generator CPU."""
+        now = time.time()
+        fresh, self.cursor = self.log.since(self.cursor)
+        self.failures += sum(1 for record in fresh if not record.ok)
+        self.recent.add(fresh)
+        cpu = self.monitor.sample()
+        samples = self.series.add(fresh)
+        samples += self.series.flush(now)
+        samples += gauges(now, self.runner.user_count, cpu, TICK)
+        self.store.put_many(samples)
+        if self.bound.check(self.shape.step, self.shape.steady(now), cpu):
+            assert self.shape.step is not None
+            self.outcome.generator_warnings.append(self.shape.step)
+            self.progress.note(
+                f"warning: the load generator used {cpu:.0f}% of a core in step "
+                f"{self.shape.step + 1}; its figures are generator-bound (use --workers N)"
+            )
+        self.progress.show(self._snapshot(phase, now, cpu, remaining), now)
+
+    def _snapshot(
+        self, phase: str, now: float, cpu: float | None, remaining: float | None
+    ) -> Snapshot:
+        if remaining is None and self.shape.started_at is not None and phase == "step":
+            remaining = self.shape.started_at + self.spec.plan.duration - now
+        return Snapshot(
+            phase=phase,
+            step=self.shape.step,
+            steps=len(self.spec.plan.users),
+            users=self.runner.user_count,
+            rps=self.recent.rps(now),
+            p95_ms=self.recent.p95(now),
+            requests=len(self.log),
+            failures=self.failures,
+            task_cpu=self.hooks.task_cpu(),
+            generator_cpu=cpu,
+            remaining=max(0.0, remaining) if remaining is not None else None,
+        )
+
+    def _finish(self, csv: StatsCSVFileWriter, csv_greenlet: gevent.Greenlet) -> None:
+        """Last records into the store, Locust's CSV complete, Locust and workers ended."""
+        fresh, self.cursor = self.log.since(self.cursor)
+        self.store.put_many(self.series.add(fresh) + self.series.close())
+        if self.outcome.drain_end is not None:
+            # Locust's CSV writer rewrites its files every CSV_STATS_INTERVAL_SEC: let it see
+            # the final figures once before it is stopped.
+            gevent.sleep(max(0.0, self.outcome.drain_end + CSV_STATS_INTERVAL_SEC - time.time()))
+            gevent.sleep(0.1)
+        csv_greenlet.kill(block=True)
+        csv.close_files()
+        self.environment.stop_timeout = 0
+        events: Any = self.environment.events
+        events.quitting.fire(environment=self.environment, reverse=True)
+        self.runner.quit()
+        events.quit.fire(exit_code=0)
+        if self.workers is not None:
+            self.workers.stop()
+
+
+def run_load(
+    spec: LoadSpec, store: MetricStore, progress: Progress, hooks: LoadHooks
+) -> LoadOutcome:
+    """Run the plan against `spec.host` and return what happened (see LoadOutcome)."""
+    return LoadRun(spec, store, progress, hooks).execute()

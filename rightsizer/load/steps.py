@@ -1,0 +1,271 @@
+"""Per-step statistics: the client's figures next to the tasks' CPU and memory, same window.
+
+Pure: records, step windows and series in, `StepStats` out; no Locust, no clock.
+
+- A request belongs to the step during which it was sent (its start time). Requests that users
+  finished after the load stopped (the graceful end) belong to the last step.
+- Counts (`requests_total`, `failures`, per-name `count`/`failures`) cover the whole step.
+- Rates, ratios, percentiles and utilizations cover the steady window [steady_start, end):
+  `rps` = requests sent in it / its length; `fail_ratio` = its failures / its requests.
+- Percentiles are nearest-rank over the exact response times of every request in the window,
+  failures included (as Locust counts them), so p99 <= max_ms always.
+- `cpu_utilization` is the Average of the service's CPUUtilization samples in the window (one
+  sample per task per tick, so the average across tasks, as ECS publishes it); `_max` their
+  Maximum (the busiest task). `generator_bound` is true when the generator's busiest process
+  used more than 85% of a core in any second of the window.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rightsizer.load.records import RequestRecord
+from rightsizer.metrics import names
+from rightsizer.metrics.statistics import percentile
+from rightsizer.metrics.store import MetricKey, MetricStore
+
+GENERATOR_BOUND_PERCENT = 85.0
+Series = Sequence[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class StepWindow:
+    """When step `index` (with `users` users) ran, in epoch seconds."""
+
+    index: int
+    users: int
+    start: float
+    end: float
+    steady_start: float
+    last: bool = False
+
+    def holds(self, start: float) -> bool:
+        return self.start <= start and (self.last or start < self.end)
+
+    def steady(self, start: float) -> bool:
+        return self.steady_start <= start < self.end
+
+
+def step_windows(
+    starts: Sequence[float], users: Sequence[int], load_end: float, warmup: float
+) -> list[StepWindow]:
+    """Windows of the steps that began at `starts` (a step ends when the next one begins, the
+    last at `load_end`); `warmup` is the fraction of each step before its steady window."""
+    windows: list[StepWindow] = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else max(load_end, start)
+        steady = start + warmup * (end - start)
+        last = index == len(starts) - 1
+        windows.append(StepWindow(index, users[index], start, end, steady, last))
+    return windows
+
+
+@dataclass(frozen=True)
+class ServerSeries:
+    """Samples (epoch seconds, value) read from the store for the steps' windows."""
+
+    cpu: Series = ()
+    memory: Series = ()
+    generator: Series = ()
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Exact nearest-rank percentiles of one set of response times, in milliseconds."""
+
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+    @classmethod
+    def of(cls, values: list[float]) -> Latency:
+        if not values:
+            return cls()
+        ordered = sorted(values)
+        return cls(
+            percentile(ordered, 50),
+            percentile(ordered, 90),
+            percentile(ordered, 95),
+            percentile(ordered, 99),
+            ordered[-1],
+        )
+
+
+@dataclass
+class _Tally:
+    count: int = 0
+    failures: int = 0
+    steady_count: int = 0
+    steady_failures: int = 0
+    steady_ms: list[float] = field(default_factory=list)
+
+    def add(self, record: RequestRecord, steady: bool) -> None:
+        self.count += 1
+        self.failures += not record.ok
+        if steady:
+            self.steady_count += 1
+            self.steady_failures += not record.ok
+            self.steady_ms.append(record.response_ms)
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    """One request name within one step."""
+
+    count: int
+    failures: int
+    rps: float | None
+    latency: Latency
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "failures": self.failures,
+            "rps": self.rps,
+            "p50_ms": self.latency.p50,
+            "p95_ms": self.latency.p95,
+            "p99_ms": self.latency.p99,
+            "max_ms": self.latency.max,
+        }
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """One row of steps.json."""
+
+    window: StepWindow
+    requests_total: int
+    failures: int
+    fail_ratio: float | None
+    rps: float | None
+    latency: Latency
+    cpu_utilization: float | None
+    cpu_utilization_max: float | None
+    memory_utilization: float | None
+    generator_cpu: float | None
+    generator_bound: bool
+    requests: dict[str, RequestStats]
+
+    def as_dict(self) -> dict[str, Any]:
+        w = self.window
+        return {
+            "index": w.index,
+            "users": w.users,
+            "start": w.start,
+            "end": w.end,
+            "steady_start": w.steady_start,
+            "requests_total": self.requests_total,
+            "failures": self.failures,
+            "fail_ratio": self.fail_ratio,
+            "rps": self.rps,
+            "p50_ms": self.latency.p50,
+            "p90_ms": self.latency.p90,
+            "p95_ms": self.latency.p95,
+            "p99_ms": self.latency.p99,
+            "max_ms": self.latency.max,
+            "cpu_utilization": self.cpu_utilization,
+            "cpu_utilization_max": self.cpu_utilization_max,
+            "memory_utilization": self.memory_utilization,
+            "generator_cpu": self.generator_cpu,
+            "generator_bound": self.generator_bound,
+            "requests": {name: stats.as_dict() for name, stats in self.requests.items()},
+        }
+
+
+def _in_window(series: Series, window: StepWindow) -> list[float]:
+    return [value for ts, value in series if window.steady_start <= ts < window.end]
+
+
+def _mean(values: list[float]) -> float | None:
+    return math.fsum(values) / len(values) if values else None
+
+
+def _tally(
+    records: Sequence[RequestRecord], windows: Sequence[StepWindow]
+) -> list[dict[str, _Tally]]:
+    """Per step, per request name ("" = all names), the counts and steady latencies."""
+    tallies: list[dict[str, _Tally]] = [defaultdict(_Tally) for _ in windows]
+    starts = [window.start for window in windows]
+    for record in records:
+        position = bisect.bisect_right(starts, record.start) - 1
+        if position < 0 or not windows[position].holds(record.start):
+            continue  # sent before the first step began: not part of any step
+        steady = windows[position].steady(record.start)
+        tallies[position][""].add(record, steady)
+        tallies[position][record.name].add(record, steady)
+    return tallies
+
+
+def _request_stats(tally: _Tally, seconds: float) -> RequestStats:
+    rps = tally.steady_count / seconds if seconds > 0 else None
+    return RequestStats(tally.count, tally.failures, rps, Latency.of(tally.steady_ms))
+
+
+def step_stats(
+    records: Sequence[RequestRecord], windows: Sequence[StepWindow], series: ServerSeries
+) -> list[StepStats]:
+    """Statistics of every step; see the module docstring for what each figure covers."""
+    ordered = sorted(windows, key=lambda w: w.index)
+    stats: list[StepStats] = []
+    for window, tally in zip(ordered, _tally(records, ordered), strict=True):
+        total = tally[""]
+        seconds = window.end - window.steady_start
+        cpu = _in_window(series.cpu, window)
+        generator = _in_window(series.generator, window)
+        stats.append(
+            StepStats(
+                window=window,
+                requests_total=total.count,
+                failures=total.failures,
+                fail_ratio=total.steady_failures / total.steady_count
+                if total.steady_count
+                else None,
+                rps=total.steady_count / seconds if seconds > 0 else None,
+                latency=Latency.of(total.steady_ms),
+                cpu_utilization=_mean(cpu),
+                cpu_utilization_max=max(cpu) if cpu else None,
+                memory_utilization=_mean(_in_window(series.memory, window)),
+                generator_cpu=_mean(generator),
+                generator_bound=any(v > GENERATOR_BOUND_PERCENT for v in generator),
+                requests={
+                    name: _request_stats(t, seconds) for name, t in sorted(tally.items()) if name
+                },
+            )
+        )
+    return stats
+
+
+def steps_document(stats: Sequence[StepStats]) -> dict[str, Any]:
+    """The steps.json document."""
+    return {"steps": [step.as_dict() for step in stats]}
+
+
+def _service_samples(
+    store: MetricStore, metric: str, start: float, end: float
+) -> list[tuple[float, float]]:
+    """Service-level samples of `metric`; the tasks' own samples pooled when there are none
+    (the same average: service-level samples are one per task per tick)."""
+    keys = store.keys(name=metric)
+    service = [k for k in keys if set(k.dimension_map) == {names.SERVICE_DIMENSION}]
+    tasks = [k for k in keys if names.TASK_DIMENSION in k.dimension_map]
+    chosen = service or tasks
+    samples: list[tuple[float, float]] = []
+    for key in chosen:
+        samples.extend(store.samples(key, start, end))
+    return sorted(samples)
+
+
+def read_series(store: MetricStore, start: float, end: float) -> ServerSeries:
+    """The task and generator series of [start, end) from a run's metric store."""
+    return ServerSeries(
+        cpu=_service_samples(store, names.CPU_UTILIZATION, start, end),
+        memory=_service_samples(store, names.MEMORY_UTILIZATION, start, end),
+        generator=store.samples(MetricKey.of(names.GENERATOR_CPU), start, end),
+    )

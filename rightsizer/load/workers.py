@@ -1,0 +1,84 @@
+"""Local Locust worker processes for `--workers N`: started here, ended here, by PID.
+
+Each is `python -m rightsizer.load.worker` (Locust's worker plus the recorder), in a session of
+its own so that a Ctrl-C in the terminal reaches the run only; the run ends them after the load.
+Their output goes to `worker-<i>.log` in the run directory.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+WORKER_STOP_TIMEOUT = 10.0
+
+
+def worker_command(locustfile: Path, master_port: int, master_host: str = "127.0.0.1") -> list[str]:
+    """The command line of one local worker."""
+    return [
+        sys.executable,
+        "-m",
+        "rightsizer.load.worker",
+        "--master-host",
+        master_host,
+        "--master-port",
+        str(master_port),
+        "-f",
+        str(locustfile),
+        "--loglevel",
+        "WARNING",
+    ]
+
+
+@dataclass
+class LocalWorkers:
+    """N worker processes on this machine."""
+
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, count: int, locustfile: Path, master_port: int, log_dir: Path) -> LocalWorkers:
+        workers = cls()
+        for index in range(1, count + 1):
+            log_path = log_dir / f"worker-{index}.log"
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    worker_command(locustfile, master_port),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            workers.processes.append(process)
+            workers.logs.append(log_path)
+        return workers
+
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process in self.processes]
+
+    def exited(self) -> str | None:
+        """A message about the first worker that has already exited, or None."""
+        for process, log in zip(self.processes, self.logs, strict=True):
+            code = process.poll()
+            if code is not None:
+                lines = [x for x in log.read_text(errors="replace").splitlines() if x.strip()]
+                last = lines[-1].strip() if lines else "no output"
+                return f"worker {process.pid} exited with code {code}: {last} (log: {log})"
+        return None
+
+    def stop(self, timeout: float = WORKER_STOP_TIMEOUT) -> None:
+        """SIGTERM to each worker's PID; SIGKILL to those still there after `timeout`."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

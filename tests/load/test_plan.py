@@ -1,0 +1,82 @@
+"""RunPlan: parsing --users and the other step options, and the step schedule."""
+
+from __future__ import annotations
+
+import pytest
+
+from rightsizer.errors import UsageError
+from rightsizer.load.plan import MAX_DEFAULT_SPAWN_RATE, RunPlan, parse_users
+
+
+def test_users_are_parsed_in_order() -> None:
+    assert parse_users("1,3,20") == (1, 3, 20)
+    assert parse_users(" 5 , 2 ") == (5, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("3,x", "'x' in '3,x' is not a whole number"),
+        ("0", "0 in '0' is out of range"),
+        ("1,-2", "'-2' in '1,-2' is not a whole number"),
+        ("1.5", "'1.5' in '1.5' is not a whole number"),
+        ("", "empty step"),
+        ("1,,3", "empty step"),
+        ("²", "is not a whole number"),
+        ("99999999", "out of range"),
+    ],
+)
+def test_bad_users_name_the_flag_and_the_value(text: str, fragment: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_users(text)
+    message = str(caught.value)
+    assert message.startswith("--users: ")
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_too_many_steps() -> None:
+    with pytest.raises(UsageError, match="at most 1000"):
+        parse_users(",".join(["1"] * 1001))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "flag"),
+    [
+        ({"step_time": 0.5}, "--step-time"),
+        ({"step_time": float("nan")}, "--step-time"),
+        ({"warmup": 1.0}, "--warmup"),
+        ({"warmup": -0.1}, "--warmup"),
+        ({"spawn_rate": 0.0}, "--spawn-rate"),
+        ({"cooldown": -1.0}, "--cooldown"),
+    ],
+)
+def test_bad_options_name_their_flag(kwargs: dict[str, float], flag: str) -> None:
+    args: dict[str, float] = {"step_time": 10.0, **kwargs}
+    with pytest.raises(UsageError, match=f"^{flag}: "):
+        RunPlan.build("1,2", **args)
+
+
+def test_step_schedule() -> None:
+    plan = RunPlan.build("1,3,20", 60)
+    assert plan.duration == 180
+    assert [plan.step_at(t) for t in (0, 59.9, 60, 119.99, 120, 179.9)] == [0, 0, 1, 1, 2, 2]
+    assert plan.step_at(180) is None
+    assert plan.step_at(-1) == 0
+
+
+def test_default_spawn_rate_starts_a_step_at_once_but_caps_it() -> None:
+    assert RunPlan.build("1,3,20", 5).rate == 20
+    assert RunPlan.build("500", 5).rate == MAX_DEFAULT_SPAWN_RATE
+    assert RunPlan.build("500", 5, spawn_rate=7).rate == 7
+
+
+def test_as_dict_is_json_ready() -> None:
+    plan = RunPlan.build("1,3", 4, warmup=0.25, cooldown=2)
+    assert plan.as_dict() == {
+        "users": [1, 3],
+        "step_time": 4.0,
+        "warmup": 0.25,
+        "spawn_rate": None,
+        "cooldown": 2.0,
+    }

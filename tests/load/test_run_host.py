@@ -1,0 +1,198 @@
+"""`rightsizer run --host`: end to end in a subprocess against a real HTTP server.
+
+Steps are 3 s and users few, so each run takes about 10 s.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from rightsizer.metrics import names
+from rightsizer.metrics.store import MetricKey, MetricStore
+from tests.load.conftest import Finished, Target, clean_env, rightsizer_command
+
+pytestmark = pytest.mark.slow
+POST = "/index.php?action=save"
+
+SLOW_LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+
+class Slow(HttpUser):
+    wait_time = constant(0)
+
+    @task
+    def slow(self):
+        self.client.get("/slow?ms=700", name="slow")
+"""
+
+
+def locust_total(run_dir: Path) -> int:
+    with (run_dir / "locust_stats.csv").open() as handle:
+        rows = {row["Name"]: row for row in csv.DictReader(handle)}
+    return int(rows["Aggregated"]["Request Count"])
+
+
+def successful_posts(steps: list[dict[str, Any]]) -> int:
+    return sum(s["requests"][POST]["count"] - s["requests"][POST]["failures"] for s in steps)
+
+
+def check_run_directory(finished: Finished) -> None:
+    """What every finished run directory holds, and how its parts agree."""
+    run_dir = finished.run_dir()
+    steps, manifest = finished.steps(), finished.manifest()
+    total = sum(step["requests_total"] for step in steps)
+    assert total == manifest["requests_recorded"] > 0
+    assert locust_total(run_dir) == total  # Locust's own count of the same requests
+    for key in ("users", "step_time", "warmup", "load_start", "load_end", "interrupted"):
+        assert key in manifest
+    assert manifest["versions"]["locust"] and manifest["versions"]["python"]
+    assert manifest["load_start"] <= steps[0]["start"] < manifest["load_end"]
+    for step in steps:
+        assert step["start"] <= step["steady_start"] < step["end"]
+        if step["p99_ms"] is not None:
+            assert step["p50_ms"] <= step["p95_ms"] <= step["p99_ms"] <= step["max_ms"]
+    with MetricStore(run_dir / "metrics.db", readonly=True) as store:
+        counts = store.samples(MetricKey.of(names.CLIENT_REQUEST_COUNT))
+        latencies = store.samples(MetricKey.of(names.CLIENT_RESPONSE_TIME))
+        users = store.samples(MetricKey.of(names.CLIENT_USERS))
+        assert sum(v for _, v in counts) == total
+        assert len(latencies) == total
+        assert max(v for _, v in users) == max(manifest["users"])
+        assert store.samples(MetricKey.of(names.GENERATOR_CPU))
+
+
+def test_two_steps_on_the_uploader_routes(run_cli: Any, target: Target) -> None:
+    finished = run_cli(
+        "--host", target.url, "--users", "2,4", "--step-time", "3", "--cooldown", "1"
+    )
+    assert finished.returncode == 0, finished.stderr
+    steps = finished.steps()
+    assert [s["users"] for s in steps] == [2, 4]
+    assert successful_posts(steps) == target.counts.saves > 0
+    assert sum(s["failures"] for s in steps) == 0
+    check_run_directory(finished)
+    manifest = finished.manifest()
+    assert manifest["interrupted"] is False and manifest["stop_reason"] == "completed"
+    assert manifest["target"] == {"kind": "host", "url": target.url}
+    assert manifest["cooldown"]["end"] - manifest["cooldown"]["start"] >= 0.9
+    assert "run directory:" in finished.stdout
+
+
+def test_requests_in_flight_at_the_end_finish_and_count(
+    run_cli: Any, target: Target, tmp_path: Path
+) -> None:
+    locustfile = tmp_path / "slow_locustfile.py"
+    locustfile.write_text(SLOW_LOCUSTFILE)
+    finished = run_cli(
+        "-f", str(locustfile), "--host", target.url, "--users", "2", "--step-time", "3",
+        "--cooldown", "0",
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    (step,) = finished.steps()
+    # Every request the server answered was recorded, those finished after the stop included.
+    assert step["requests_total"] == target.counts.slow
+    assert step["failures"] == 0
+    manifest = finished.manifest()
+    assert manifest["drain_end"] > manifest["load_end"]  # users finished their last request
+    assert step["max_ms"] >= 700
+    check_run_directory(finished)
+
+
+def test_two_local_workers(run_cli: Any, target: Target) -> None:
+    finished = run_cli(
+        "--host", target.url, "--users", "2,4", "--step-time", "3", "--cooldown", "0",
+        "--workers", "2",
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    steps = finished.steps()
+    assert successful_posts(steps) == target.counts.saves > 0
+    check_run_directory(finished)
+    report = finished.manifest()["worker_report"]
+    assert report["local"] == 2 and report["drained"] == 2 and report["foreign"] == []
+    for pid in report["pids"]:
+        assert not psutil.pid_exists(pid)
+    logs = sorted(p.name for p in finished.run_dir().glob("worker-*.log"))
+    assert logs == ["worker-1.log", "worker-2.log"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_ends_gracefully_and_writes_the_run(
+    tmp_path: Path, target: Target, signum: int
+) -> None:
+    out = tmp_path / "runs"
+    process = subprocess.Popen(
+        rightsizer_command(
+            "run", "--host", target.url, "--users", "3", "--step-time", "60", "--out", str(out)
+        ),
+        cwd=tmp_path,
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while target.counts.saves < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=40)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr
+    finished = Finished(process.returncode, stdout, stderr, out)
+    manifest = finished.manifest()
+    assert manifest["interrupted"] is True and manifest["stop_reason"] == "interrupted"
+    (step,) = finished.steps()
+    assert step["end"] - step["start"] < 50
+    assert successful_posts([step]) == target.counts.saves
+    check_run_directory(finished)
+
+
+def test_the_run_directory_store_is_sqlite_with_wal(run_cli: Any, target: Target) -> None:
+    finished = run_cli("--host", target.url, "--users", "1", "--step-time", "2", "--cooldown", "0")
+    assert finished.returncode == 0, finished.stderr
+    with sqlite3.connect(finished.run_dir() / "metrics.db") as db:
+        (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+    assert mode == "wal"
+    step = finished.steps()[0]
+    assert math.isclose(step["end"] - step["start"], 2.0, abs_tol=1.2)
+
+
+STOP_ALARM = """{
+  "AlarmName": "users-present", "Namespace": "rightsizer", "MetricName": "ClientUsers",
+  "Statistic": "Maximum", "Period": 10, "EvaluationPeriods": 1, "Threshold": 0,
+  "ComparisonOperator": "GreaterThanThreshold", "AlarmActions": ["stop-run"]
+}"""
+
+
+def test_an_alarm_with_stop_run_ends_the_load_early(
+    run_cli: Any, target: Target, tmp_path: Path
+) -> None:
+    alarm = tmp_path / "stop.json"
+    alarm.write_text(STOP_ALARM)
+    finished = run_cli(
+        "--host", target.url, "--users", "2", "--step-time", "60", "--cooldown", "0",
+        "--alarm", str(alarm),
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    manifest = finished.manifest()
+    assert manifest["stop_reason"] == "alarm users-present"
+    assert manifest["interrupted"] is True
+    assert [t["to"] for t in manifest["alarm_transitions"]] == ["ALARM"]
+    assert manifest["load_end"] - manifest["load_start"] < 30
+    assert "the run ended early: alarm users-present" in finished.stderr
+    assert "alarm users-present: INSUFFICIENT_DATA -> ALARM" in finished.stderr
+    check_run_directory(finished)
