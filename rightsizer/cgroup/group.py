@@ -26,14 +26,23 @@ GROUP_PREFIX = "rightsizer-"
 
 @dataclass(frozen=True)
 class MemoryUsage:
-    """Bytes in use by a group: `rss` (anonymous memory) and `cache` (page cache) apart."""
+    """Bytes charged to a group: `rss` (anonymous memory) and `cache` (page cache) apart, and
+    `inactive_file`, the part of the cache the kernel reclaims first when the limit nears."""
 
     rss: int
     cache: int
+    inactive_file: int = 0
 
     @property
     def total(self) -> int:
         return self.rss + self.cache
+
+    @property
+    def in_use(self) -> int:
+        """What the task really holds: everything but the reclaimable inactive page cache.
+        Docker, the ECS agent and the kubelet (working set) report this, not the total: a task
+        that writes files fills its cache up to the limit without being short of memory."""
+        return max(0, self.total - self.inactive_file)
 
 
 class Group(Protocol):

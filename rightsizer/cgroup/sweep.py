@@ -42,14 +42,20 @@ class StaleGroup:
         remove_tree(self.path)
 
 
-def pid_alive(pid: int) -> bool:
+def pid_alive(pid: int, proc_root: Path = Path("/proc")) -> bool:
+    """True while `pid` runs; a zombie (dead, not yet reaped by its parent) counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = (proc_root / str(pid) / "stat").read_text()
+    except OSError:
+        return True
+    # The state letter follows the command name, which is in parentheses and may hold spaces.
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def find_stale(hierarchy: Hierarchy, alive: Callable[[int], bool] = pid_alive) -> list[StaleGroup]:

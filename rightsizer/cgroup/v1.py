@@ -65,7 +65,8 @@ class V1Group:
         # total_* include descendant groups (use_hierarchy); plain rss/cache are this group's.
         rss = stat.get("total_rss", stat.get("rss", 0))
         cache = stat.get("total_cache", stat.get("cache", 0))
-        return MemoryUsage(rss, cache)
+        inactive = stat.get("total_inactive_file", stat.get("inactive_file", 0))
+        return MemoryUsage(rss, cache, inactive)
 
     def throttled(self) -> int:
         return read_keyed(self.cpu_dir / "cpu.stat").get("nr_throttled", 0)

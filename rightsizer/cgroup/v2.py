@@ -52,7 +52,7 @@ class V2Group:
 
     def memory(self) -> MemoryUsage:
         stat = read_keyed(self.path / "memory.stat")
-        return MemoryUsage(stat.get("anon", 0), stat.get("file", 0))
+        return MemoryUsage(stat.get("anon", 0), stat.get("file", 0), stat.get("inactive_file", 0))
 
     def throttled(self) -> int:
         return read_keyed(self.path / "cpu.stat").get("nr_throttled", 0)

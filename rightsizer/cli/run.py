@@ -7,6 +7,7 @@ free of its process-wide monkey-patching.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +19,9 @@ from rightsizer.errors import UsageError
 from rightsizer.load.plan import RunPlan
 from rightsizer.load.progress import steps_table
 from rightsizer.load.run import RunRequest, execute
+from rightsizer.load.search import SearchLimits
 from rightsizer.scenarios import UPLOADER
+from rightsizer.slo import Slo
 
 EXIT_INTERRUPTED = 130
 TABLE_WIDTH = 140  # the steps table needs it; a pipe's default 80 columns would squeeze it
@@ -37,7 +40,12 @@ def run(
         ),
     ] = None,
     users: Annotated[
-        str | None, typer.Option("--users", help="Users per step, e.g. 1,3,20.")
+        str | None,
+        typer.Option(
+            "--users",
+            help="Users per step, e.g. 1,3,20; or 'auto': raise users until the SLO breaks or "
+            "CPU saturates, then narrow down where.",
+        ),
     ] = None,
     step_time: Annotated[
         float | None, typer.Option("--step-time", help="Seconds per step.")
@@ -54,6 +62,12 @@ def run(
         float,
         typer.Option("--cooldown", help="Seconds without load after the last step, still sampled."),
     ] = 15.0,
+    slo_p95_ms: Annotated[
+        float, typer.Option("--slo-p95-ms", help="SLO: p95 response time under this (ms).")
+    ] = 1000.0,
+    slo_failures: Annotated[
+        float, typer.Option("--slo-failures", help="SLO: failures under this (percent).")
+    ] = 1.0,
     host: Annotated[
         str | None, typer.Option("--host", help="Drive this running target instead of a fleet.")
     ] = None,
@@ -132,12 +146,16 @@ def run(
         raise UsageError(
             f"--{given.replace('_', '-')}: fleet options do not apply with --host; drop one"
         )
-    plan = RunPlan.build(users, step_time, warmup, spawn_rate, cooldown)
+    settings = settings_from(ctx, port=port, **fleet)
+    slo = _slo(slo_p95_ms, slo_failures)
+    search = SearchLimits(tasks=settings.tasks, slo=slo)
+    plan = RunPlan.build(users, step_time, warmup, spawn_rate, cooldown, search=search)
     state = ctx.find_root().obj
     request = RunRequest(
         locustfile=locustfile or UPLOADER,
         plan=plan,
-        settings=settings_from(ctx, port=port, **fleet),
+        slo=slo,
+        settings=settings,
         host=host,
         reset=reset,
         workers=workers,
@@ -158,6 +176,14 @@ def run(
         err.print(f"the run ended early: {result.outcome.stop_reason}", markup=False)
     if result.outcome is None or result.outcome.stop_reason in ("interrupted",):
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _slo(p95_ms: float, failures: float) -> Slo:
+    if not (math.isfinite(p95_ms) and p95_ms > 0):
+        raise UsageError(f"--slo-p95-ms: {p95_ms:g}; give milliseconds above 0, e.g. 1000")
+    if not (math.isfinite(failures) and 0 < failures <= 100):
+        raise UsageError(f"--slo-failures: {failures:g}; give a percentage above 0, e.g. 1")
+    return Slo(p95_ms=p95_ms, failure_pct=failures)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,11 @@
 """HAProxy's configuration for a fleet, playing the ALB: one frontend, one backend of tasks.
 
-Health checks (`GET /healthz`, 200 expected) every 500 ms, down after 2 failures and up after 1
-success, so a dead task leaves the rotation within about a second; a refused connection on real
-traffic marks it down at once (`observe layer4`). `option redispatch` with `retries` sends a
+Health checks (`GET /healthz`, 200 expected) every second, down after 2 failures and up after 1
+success. A dead task refuses the check's connection at once, so it leaves the rotation within
+about two seconds (and a refused connection on real traffic marks it down at once: `observe
+layer4`); a task that is merely saturated answers its check late, and the 10 s check timeout
+keeps it in rotation, as an ALB's generous defaults do: taking the only busy task out would turn
+slow answers into 503s for everyone. `option redispatch` with `retries` sends a
 request whose connection failed to another task, so clients keep succeeding while a task is
 replaced. Each task is a server named `t<slot>`; a replacement gets a new port, set through the
 runtime API (`set server tasks/t2 addr ...`) without a reload.
@@ -31,8 +34,8 @@ class LbConfig:
     algorithm: str = "roundrobin"
     health_path: str = "/healthz"
     keepalive: float = 75.0
-    check_interval_ms: int = 500
-    check_timeout_ms: int = 3000
+    check_interval_ms: int = 1000
+    check_timeout_ms: int = 10000
     fall: int = 2
     rise: int = 1
     server_timeout_s: int = 120

@@ -18,6 +18,7 @@ class LoadOutcome:
 
     records: list[RequestRecord]
     step_starts: list[float] = field(default_factory=list)
+    step_users: list[int] = field(default_factory=list)
     load_start: float | None = None
     load_end: float | None = None
     drain_end: float | None = None

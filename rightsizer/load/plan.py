@@ -4,21 +4,32 @@
     plan.step_at(75.0)   # -> 1: the second step (3 users) runs from 60 s to 120 s
     plan.step_at(180.0)  # -> None: the load is over
 
+    RunPlan.build(users="auto", step_time=20, search=SearchLimits(tasks=4))
+    # -> steps chosen during the run by rightsizer.load.search until the fleet's limit is found
+
 Bad values raise UsageError naming the flag, so the CLI prints one line and exits 2.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 from rightsizer.errors import UsageError
+from rightsizer.load.search import SearchLimits
+
+AUTO = "auto"
 
 MAX_STEPS = 1000
 MAX_USERS = 1_000_000
 MIN_STEP_TIME = 1.0  # Locust asks the shape for the user count once a second
 # Without --spawn-rate every step's new users start at once; Locust warns above 100 a second.
 MAX_DEFAULT_SPAWN_RATE = 100.0
+# A search jumps by hundreds of users: their start is spread over this share of the step (at
+# most SEARCH_SPREAD_MAX seconds), so a step's first requests do not arrive as one burst.
+SEARCH_SPREAD = 0.15
+SEARCH_SPREAD_MAX = 3.0
 
 
 def parse_users(text: str) -> tuple[int, ...]:
@@ -57,6 +68,8 @@ class RunPlan:
     `warmup` is the fraction of each step left out of rates, percentiles and utilizations
     (the steady window starts at start + warmup x length); counts cover the whole step.
     `spawn_rate` is users started (or stopped) per second; None means all at once.
+    With `search` set, `users` is empty: each step's users are chosen when it starts, from the
+    steps measured before it, until the SLO breaks or CPU saturates (`--users auto`).
     """
 
     users: tuple[int, ...]
@@ -64,6 +77,7 @@ class RunPlan:
     warmup: float = 0.2
     spawn_rate: float | None = None
     cooldown: float = 15.0
+    search: SearchLimits | None = None
 
     @classmethod
     def build(
@@ -73,10 +87,14 @@ class RunPlan:
         warmup: float = 0.2,
         spawn_rate: float | None = None,
         cooldown: float = 15.0,
+        *,
+        search: SearchLimits | None = None,
     ) -> RunPlan:
-        """Parse and check every value; UsageError names the flag that is wrong."""
+        """Parse and check every value; UsageError names the flag that is wrong.
+        `users="auto"` searches for the limit, with `search` (default: one task's limits)."""
+        auto = users.strip().lower() == AUTO
         return cls(
-            users=parse_users(users),
+            users=() if auto else parse_users(users),
             step_time=_finite(
                 "--step-time", step_time, MIN_STEP_TIME, 7 * 86400, "give seconds, at least 1"
             ),
@@ -85,31 +103,45 @@ class RunPlan:
             if spawn_rate is None
             else _finite("--spawn-rate", spawn_rate, 0.01, 10_000, "give users per second > 0"),
             cooldown=_finite("--cooldown", cooldown, 0.0, 86400, "give seconds, 0 or more"),
+            search=(search or SearchLimits(tasks=1)) if auto else None,
         )
 
     @property
+    def max_steps(self) -> int:
+        """Steps the run may take: the list's length, or the search's budget."""
+        return self.search.max_steps if self.search is not None else len(self.users)
+
+    @property
     def duration(self) -> float:
-        """Seconds of load, cooldown excluded."""
-        return len(self.users) * self.step_time
+        """Seconds of load at most, cooldown excluded."""
+        return self.max_steps * self.step_time
 
     @property
     def rate(self) -> float:
         """Users per second handed to Locust at every step change."""
         if self.spawn_rate is not None:
             return self.spawn_rate
-        return float(min(max(self.users), MAX_DEFAULT_SPAWN_RATE))
+        return float(min(max(self.users, default=1), MAX_DEFAULT_SPAWN_RATE))
+
+    def rate_between(self, before: int, users: int) -> float:
+        """Users per second for a step change from `before` to `users` users."""
+        if self.spawn_rate is not None or self.search is None:
+            return self.rate
+        spread = min(SEARCH_SPREAD_MAX, SEARCH_SPREAD * self.step_time)
+        return max(1.0, abs(users - before) / spread)
 
     def step_at(self, elapsed: float) -> int | None:
         """Index of the step running `elapsed` seconds after the load started; None after it."""
         if elapsed < 0:
             return 0
         index = int(elapsed // self.step_time)
-        return index if index < len(self.users) else None
+        return index if index < self.max_steps else None
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready view, for the manifest."""
         return {
-            "users": list(self.users),
+            "users": AUTO if self.search is not None else list(self.users),
+            "search": None if self.search is None else dataclasses.asdict(self.search),
             "step_time": self.step_time,
             "warmup": self.warmup,
             "spawn_rate": self.spawn_rate,

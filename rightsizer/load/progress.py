@@ -68,7 +68,7 @@ class Snapshot:
     def line(self) -> str:
         where = self.phase
         if self.phase == "step" and self.step is not None:
-            where = f"step {self.step + 1}/{self.steps}"
+            where = f"step {self.step + 1}" + (f"/{self.steps}" if self.steps else "")
         parts = [
             where,
             f"users {self.users}",

@@ -38,6 +38,7 @@ from rightsizer.load.target import FleetTarget, HostTarget, Target
 from rightsizer.metrics.store import MetricStore
 from rightsizer.rundir import RunDir, write_json
 from rightsizer.scenarios import is_bundled
+from rightsizer.slo import Slo
 
 MAX_LOCAL_WORKERS = 64
 SCENARIO_VARIABLES = ("RIGHTSIZER_UPLOAD_KB",)
@@ -59,6 +60,7 @@ class RunRequest:
     locustfile: Path
     plan: RunPlan
     settings: Settings
+    slo: Slo = field(default_factory=Slo)
     host: str | None = None
     reset: bool | None = None
     workers: int = 0
@@ -113,6 +115,8 @@ def _base_manifest(request: RunRequest, path: Path, bundled: bool) -> dict[str, 
         "bundled_scenario": bundled,
         "scenario_env": scenario_environment(os.environ),
         "users": list(plan.users),
+        "search": plan.as_dict()["search"],
+        "slo": request.slo.as_dict(),
         "step_time": plan.step_time,
         "warmup": plan.warmup,
         "spawn_rate": plan.spawn_rate,
@@ -204,6 +208,7 @@ class _Run:
         outcome = result.outcome
         if outcome is not None:
             self.doc.update(timings(outcome, self.request.plan.step_time, self.request.plan.warmup))
+            self.doc["users"] = list(outcome.step_users)
             result.steps = self._steps(outcome)
         else:
             self.doc["interrupted"] = True
@@ -213,13 +218,27 @@ class _Run:
         write_json(self.run_dir.steps_path, steps_document(result.steps))
         self._write_manifest()
         self.store.close()
+        self._report()
+
+    def _report(self) -> None:
+        """report.html and its charts, also for an interrupted run; a report that cannot be
+        built is said, never a reason to lose the run (`rightsizer report` retries)."""
+        from rightsizer.report.html import write_report  # noqa: PLC0415  # matplotlib
+
+        try:
+            written = write_report(self.run_dir.path)
+        except (RightsizerError, OSError, ValueError) as exc:
+            self.progress.note(f"report not written ({exc}); try `rightsizer report RUN`")
+            return
+        self.progress.note(f"report: {written.report}")
 
     def _steps(self, outcome: LoadOutcome) -> list[StepStats]:
         if not outcome.step_starts or outcome.load_end is None:
             return []
         plan = self.request.plan
-        users = plan.users[: len(outcome.step_starts)]
-        windows = step_windows(outcome.step_starts, users, outcome.load_end, plan.warmup)
+        windows = step_windows(
+            outcome.step_starts, outcome.step_users, outcome.load_end, plan.warmup
+        )
         end = outcome.cooldown_end or outcome.drain_end or outcome.load_end
         series = read_series(self.store, outcome.step_starts[0] - 1, end + 1)
         return step_stats(outcome.records, windows, series)

@@ -31,9 +31,11 @@ from rightsizer.load.outcome import LoadOutcome
 from rightsizer.load.progress import Progress, RecentRequests, Snapshot
 from rightsizer.load.recorder import MasterCollector, record_locally
 from rightsizer.load.records import RecordLog
+from rightsizer.load.search import StepOutcome, UserSearch
 from rightsizer.load.series import ClientSeries, gauges
 from rightsizer.load.shape import StepShape
 from rightsizer.load.spec import LoadHooks, LoadSpec
+from rightsizer.load.steps import read_series, step_stats, step_windows
 from rightsizer.load.workers import LocalWorkers
 from rightsizer.metrics.store import MetricStore
 
@@ -57,7 +59,8 @@ class LoadRun:
         self.hooks = hooks
         self.log = RecordLog()
         self.outcome = LoadOutcome(self.log.records)
-        self.shape = StepShape(spec.plan)
+        self.search = UserSearch(spec.plan.search) if spec.plan.search is not None else None
+        self.shape = StepShape(spec.plan, self._next_users if self.search is not None else None)
         self.recent = RecentRequests()
         self.bound = BoundWatch()
         self.monitor = GeneratorMonitor()
@@ -108,6 +111,38 @@ class LoadRun:
         events.test_stop.add_listener(self._on_test_stop)
         events.init.fire(environment=env, runner=runner, web_ui=None)
         return runner
+
+    def _next_users(self, index: int) -> int | None:
+        """`--users auto`: the users of step `index`, from the steps measured so far."""
+        assert self.search is not None
+        done = self.finished_steps(time.time())
+        users = self.search.next_users(done)
+        if done:
+            last = done[-1]
+            verdict = "past the limit" if self.search.is_bad(last) else "within the limit"
+            self.progress.note(f"step {index}: {last.users} users were {verdict}")
+        if users is None:
+            low, high = self.search.bracket(done)
+            self.progress.note(f"search done: the limit lies between {low} and {high} users")
+        return users
+
+    def finished_steps(self, now: float) -> list[StepOutcome]:
+        """What the steps begun so far measured, for the search (requests still in flight
+        are not in yet; the final steps.json counts them)."""
+        starts, users = self.shape.step_starts, self.shape.step_users
+        if not starts:
+            return []
+        windows = step_windows(starts, users, now, self.spec.plan.warmup)
+        series = read_series(self.store, starts[0] - 1, now + 1)
+        return [
+            StepOutcome(
+                users=stats.window.users,
+                p95_ms=stats.latency.p95,
+                fail_ratio=stats.fail_ratio or 0.0,
+                cpu_utilization=stats.cpu_utilization,
+            )
+            for stats in step_stats(self.log.records, windows, series)
+        ]
 
     def _on_worker_connect(self, client_id: str, **_: Any) -> None:
         self.connected.add(client_id)
@@ -227,6 +262,7 @@ class LoadRun:
         if self.outcome.load_end is None:
             self.outcome.load_end = self.outcome.drain_end
         self.outcome.step_starts = list(self.shape.step_starts)
+        self.outcome.step_users = list(self.shape.step_users)
         self.outcome.load_start = self.shape.started_at
 
     def _collect_drained(self) -> None:
@@ -287,7 +323,7 @@ class LoadRun:
         return Snapshot(
             phase=phase,
             step=self.shape.step,
-            steps=len(self.spec.plan.users),
+            steps=len(self.spec.plan.users) if self.search is None else 0,
             users=self.runner.user_count,
             rps=self.recent.rps(now),
             p95_ms=self.recent.p95(now),

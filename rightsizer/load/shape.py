@@ -14,18 +14,30 @@ from locust import LoadTestShape
 
 from rightsizer.load.plan import RunPlan
 
+Decide = Callable[[int], int | None]
+
+
+def fixed_steps(plan: RunPlan) -> Decide:
+    """The plan's own list: `plan.users[i]` for step i, then stop."""
+    return lambda index: plan.users[index] if index < len(plan.users) else None
+
 
 class StepShape(LoadTestShape):
-    """`plan.users[i]` users during step i; None (stop) after the last step or on `finish()`."""
+    """`decide(i)` users during step i, asked once when step i begins (by default the plan's
+    list); None (stop) when it has no more steps or on `finish()`."""
 
-    def __init__(self, plan: RunPlan, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, plan: RunPlan, decide: Decide | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.plan = plan
+        self._decide = decide or fixed_steps(plan)
         self._clock = clock
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.step: int | None = None
         self.step_starts: list[float] = []
+        self.step_users: list[int] = []
 
     def finish(self) -> None:
         """End the load at the next tick (the run was interrupted or an alarm asked to stop)."""
@@ -48,6 +60,12 @@ class StepShape(LoadTestShape):
             self.finish()
             return None
         if index != self.step:
+            users = self._decide(index)
+            if users is None:
+                self.finish()
+                return None
             self.step = index
             self.step_starts.append(now)
-        return self.plan.users[index], self.plan.rate
+            self.step_users.append(users)
+        before = self.step_users[-2] if len(self.step_users) > 1 else 0
+        return self.step_users[-1], self.plan.rate_between(before, self.step_users[-1])

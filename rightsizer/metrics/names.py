@@ -5,7 +5,8 @@ Every series lives in namespace `rightsizer`. Units in brackets.
 
 Per task, dimensions {ServiceName, TaskId}, one sample per task per sampling tick:
     CPUUtilization          [Percent] CPU time used / (reserved vCPU x interval) x 100
-    MemoryUtilization       [Percent] memory in use (RSS + page cache) / limit x 100
+    MemoryUtilization       [Percent] memory in use (RSS + page cache - inactive page cache,
+                            as Docker and the ECS agent count it) / limit x 100
     MemoryRSS, MemoryCache  [Bytes]
     CPUThrottledPeriods     [Count]   CFS periods throttled during the interval
 Service level, dimensions {ServiceName}: CPUUtilization and MemoryUtilization get one sample

@@ -1,7 +1,7 @@
 """Per-task CPU and memory as ECS reports them, read from each task's cgroup.
 
     CPUUtilization    = CPU time used in the interval / (reserved vCPU x interval) x 100
-    MemoryUtilization = (RSS + page cache) / reserved memory x 100
+    MemoryUtilization = (RSS + page cache - inactive page cache) / reserved memory x 100
 
 Both are against the *reservation*, so a task capped at 0.25 vCPU reads 100% when it uses its
 whole quota (and an uncapped one may read more). Service-level series get one sample per task per
@@ -92,7 +92,7 @@ class TaskSampler:
         at = previous.at + interval / 2  # the middle of the measured interval
         used = max(0, reading.usage_ns - previous.usage_ns) / 1e9
         cpu = used / (self._cpu * interval) * 100
-        mem = memory.total / self._memory_bytes * 100
+        mem = memory.in_use / self._memory_bytes * 100
         throttled = float(max(0, reading.throttled - previous.throttled))
         tid = task.task_id
         yield Sample(self._key(names.CPU_UTILIZATION, tid), at, cpu, "Percent")

@@ -82,6 +82,9 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        # Listen before the address is announced, so a client that connects at once is queued
+        # rather than refused; uvicorn's own listen() later only sets the backlog again.
+        sock.listen(2048)
     except BaseException:
         sock.close()
         raise

@@ -30,11 +30,15 @@ def test_fixture_groups_get_quota_limit_and_readings(fixture_tree: Callable[[str
 
     (joint / "cpuacct.usage").write_text("123456789\n")
     (joint / "cpu.stat").write_text("nr_periods 10\nnr_throttled 4\nthrottled_time 5\n")
-    (memory / "memory.stat").write_text("cache 100\nrss 200\ntotal_cache 1000\ntotal_rss 2000\n")
+    (memory / "memory.stat").write_text(
+        "cache 100\nrss 200\ninactive_file 50\ntotal_cache 1000\ntotal_rss 2000\n"
+        "total_inactive_file 600\n"
+    )
     (memory / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n")
     assert group.usage_ns() == 123456789
     assert group.throttled() == 4
     assert (group.memory().rss, group.memory().cache) == (2000, 1000)
+    assert group.memory().in_use == 2000 + 1000 - 600  # the inactive page cache is not held
     assert group.oom_kills() == 2
     group.remove()
     choice.driver.close()

@@ -32,12 +32,15 @@ def test_groups_are_nested_capped_read_and_removed(fixture_tree: Callable[[str],
         "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n"
         "nr_periods 40\nnr_throttled 7\nthrottled_usec 90000\n"
     )
-    (group.path / "memory.stat").write_text("anon 10485760\nfile 2097152\nkernel 4096\n")
+    (group.path / "memory.stat").write_text(
+        "anon 10485760\nfile 2097152\nkernel 4096\ninactive_file 1048576\n"
+    )
     (group.path / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
     (group.path / "cgroup.procs").write_text("501\n502\n")
     assert group.usage_ns() == 1_500_000_000
     assert group.throttled() == 7
     assert (group.memory().rss, group.memory().cache) == (10485760, 2097152)
+    assert group.memory().in_use == 10485760 + 2097152 - 1048576
     assert group.oom_kills() == 1
     assert group.pids() == [501, 502]
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rightsizer.errors import UsageError
 from rightsizer.load.plan import MAX_DEFAULT_SPAWN_RATE, RunPlan, parse_users
+from rightsizer.load.search import SearchLimits
 
 
 def test_users_are_parsed_in_order() -> None:
@@ -52,7 +55,7 @@ def test_too_many_steps() -> None:
     ],
 )
 def test_bad_options_name_their_flag(kwargs: dict[str, float], flag: str) -> None:
-    args: dict[str, float] = {"step_time": 10.0, **kwargs}
+    args: dict[str, Any] = {"step_time": 10.0, **kwargs}
     with pytest.raises(UsageError, match=f"^{flag}: "):
         RunPlan.build("1,2", **args)
 
@@ -75,8 +78,29 @@ def test_as_dict_is_json_ready() -> None:
     plan = RunPlan.build("1,3", 4, warmup=0.25, cooldown=2)
     assert plan.as_dict() == {
         "users": [1, 3],
+        "search": None,
         "step_time": 4.0,
         "warmup": 0.25,
         "spawn_rate": None,
         "cooldown": 2.0,
     }
+
+
+def test_auto_searches_with_a_step_budget() -> None:
+    plan = RunPlan.build("auto", 20, search=SearchLimits(tasks=4, max_steps=7))
+    assert plan.users == ()
+    assert plan.search is not None and plan.search.tasks == 4
+    assert plan.max_steps == 7
+    assert plan.duration == 140
+    assert plan.step_at(139) == 6
+    assert plan.step_at(140) is None
+    assert plan.as_dict()["users"] == "auto"
+
+
+def test_a_search_spreads_each_step_change_over_a_few_seconds() -> None:
+    plan = RunPlan.build("AUTO", 20)
+    # 600 new users over min(3 s, 15% of 20 s) = 3 s
+    assert plan.rate_between(40, 640) == 200
+    assert plan.rate_between(640, 340) == 100  # stopping users is spread too
+    assert plan.rate_between(10, 11) == 1.0
+    assert RunPlan.build("1,3", 20).rate_between(1, 3) == 3  # a list keeps its own rate

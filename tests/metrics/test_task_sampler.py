@@ -22,6 +22,7 @@ class ScriptedGroup:
     throttled_periods: int = 0
     rss: int = 0
     cache: int = 0
+    inactive_file: int = 0
     gone: bool = False
     name: str = "task-1"
     capped: bool = True
@@ -46,7 +47,7 @@ class ScriptedGroup:
 
     def memory(self) -> MemoryUsage:
         self._check()
-        return MemoryUsage(self.rss, self.cache)
+        return MemoryUsage(self.rss, self.cache, self.inactive_file)
 
     def throttled(self) -> int:
         self._check()
@@ -83,7 +84,7 @@ def test_utilization_is_against_the_reservation_at_the_interval_middle() -> None
     a.usage += 125_000_000  # 0.125 s of CPU in 1 s = half of 0.25 vCPU
     b.usage += 250_000_000  # the whole quota
     a.throttled_periods, b.throttled_periods = 0, 9
-    a.rss, a.cache = 40 * 2**20, 10 * 2**20
+    a.rss, a.cache, a.inactive_file = 40 * 2**20, 30 * 2**20, 20 * 2**20
     samples = list(sampler.sample(1001.0))
     got = _by_key(samples)
 
@@ -94,7 +95,8 @@ def test_utilization_is_against_the_reservation_at_the_interval_middle() -> None
     assert got[key(names.CPU_UTILIZATION, "2")] == [pytest.approx(100.0)]
     assert got[key(names.MEMORY_UTILIZATION, "1")] == [pytest.approx(50.0)]
     assert got[key(names.MEMORY_RSS, "1")] == [40 * 2**20]
-    assert got[key(names.MEMORY_CACHE, "1")] == [10 * 2**20]
+    # (40 + 30 - 20) MiB of 100 MiB: the inactive page cache does not count as used.
+    assert got[key(names.MEMORY_CACHE, "1")] == [30 * 2**20]
     assert got[key(names.CPU_THROTTLED_PERIODS, "2")] == [9.0]
     # Service level: one sample per task, so Average and Maximum are across tasks.
     assert sorted(got[key(names.CPU_UTILIZATION)]) == [pytest.approx(50.0), pytest.approx(100.0)]

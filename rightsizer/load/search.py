@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from rightsizer.slo import Slo
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,7 @@ class SearchLimits:
     growth: float = 8.0
     aim: float = 0.9
     saturation_cpu: float = 95.0
-    p95_ms: float = 1000.0
-    failure_pct: float = 1.0
+    slo: Slo = field(default_factory=Slo)
     max_steps: int = 9
     refine_steps: int = 2
     max_users: int = 6000
@@ -54,10 +55,10 @@ class UserSearch:
     def is_bad(self, step: StepOutcome) -> bool:
         """A step past the limit: SLO broken or CPU saturated."""
         lim = self.limits
-        slow = step.p95_ms is None or step.p95_ms > lim.p95_ms
-        failing = step.fail_ratio * 100 >= lim.failure_pct
+        if step.p95_ms is None:  # nothing came back in the steady window
+            return True
         saturated = step.cpu_utilization is not None and step.cpu_utilization >= lim.saturation_cpu
-        return slow or failing or saturated
+        return saturated or not lim.slo.met(step.p95_ms, step.fail_ratio * 100)
 
     def next_users(self, done: Sequence[StepOutcome]) -> int | None:
         lim = self.limits

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rightsizer.demo.search import SearchLimits, StepOutcome, UserSearch
+from rightsizer.load.search import SearchLimits, StepOutcome, UserSearch
 
 
 def simulate(users: int, per_user_cpu: float, slo_break: int) -> StepOutcome:

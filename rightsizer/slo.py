@@ -1,0 +1,54 @@
+"""The service level a load step must meet: p95 under `p95_ms`, failures under `failure_pct`.
+
+    slo = Slo(p95_ms=1000, failure_pct=1.0)     # the seed's "responses within a second"
+    slo.breaches(p95_ms=1250.0, failure_pct=0.0) # ["p95 1250 ms ≥ 1000 ms"]
+
+Both limits are strict: a step whose p95 equals the limit has missed it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Slo:
+    p95_ms: float = 1000.0
+    failure_pct: float = 1.0
+
+    def breaches(self, p95_ms: float | None, failure_pct: float | None) -> list[str]:
+        """Why a step with these figures misses the SLO, as short phrases; empty when it
+        meets it. A figure that is None (nothing measured) is not judged."""
+        reasons = []
+        if p95_ms is not None and p95_ms >= self.p95_ms:
+            reasons.append(f"p95 {p95_ms:.0f} ms ≥ {self.p95_ms:.0f} ms")
+        if failure_pct is not None and failure_pct >= self.failure_pct:
+            reasons.append(f"failures {failure_pct:.2f}% ≥ {self.failure_pct:g}%")
+        return reasons
+
+    def met(self, p95_ms: float | None, failure_pct: float | None) -> bool:
+        return not self.breaches(p95_ms, failure_pct)
+
+    def as_dict(self) -> dict[str, float]:
+        return {"p95_ms": self.p95_ms, "failure_pct": self.failure_pct}
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> Slo:
+        """The run's SLO as its manifest recorded it; the defaults where it did not."""
+        raw = manifest.get("slo")
+        if not isinstance(raw, Mapping):
+            return cls()
+        p95, failures = _number(raw.get("p95_ms")), _number(raw.get("failure_pct"))
+        return cls(
+            p95_ms=p95 if p95 is not None and p95 > 0 else cls.p95_ms,
+            failure_pct=failures if failures is not None and failures >= 0 else cls.failure_pct,
+        )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
