@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.alarms.live import LiveAlarms
-from rightsizer.alarms.replay import ReplayGrid, Slo, base_alarm, replay
+from rightsizer.alarms.replay import ReplayGrid, base_alarm, replay
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample
 from rightsizer.rundir import RunDir, write_json
 
@@ -116,7 +116,7 @@ def replay_times(run: RunDir, repeats: int = 15) -> list[float]:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        (row,) = replay(run, grid, Slo())
+        (row,) = replay(run, grid)
         times.append(time.perf_counter() - t0)
         assert row.first_alarm_s is not None
     return times
@@ -146,7 +146,7 @@ def main() -> None:
             evaluation_periods=(1, 3),
         )
         t0 = time.perf_counter()
-        rows = replay(run, grid, Slo())
+        rows = replay(run, grid)
         print(f"replay grid of {len(rows)} settings: {(time.perf_counter() - t0) * 1e3:.1f} ms")
 
 

@@ -21,9 +21,11 @@ import numpy as np
 from rightsizer.analysis.comparison import compare_runs
 from rightsizer.analysis.run import load_run
 from rightsizer.metrics import names
+from rightsizer.metrics.statistics import percentile
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample
 from rightsizer.report.html import write_comparison, write_report
 from rightsizer.rundir import RunDir, write_json
+from rightsizer.slo import Slo
 
 START = 1_795_788_000.0
 TASKS = 4
@@ -45,6 +47,7 @@ def build_run(root: Path, label: str, step_s: float, users: list[int], rps: floa
         key = MetricKey.of(names.CLIENT_RESPONSE_TIME)
         samples += [Sample(key, s + v / 1000, v) for s, v in zip(sent, latency, strict=True)]
         window = latency[sent >= start + 0.2 * step_s]
+        ordered = sorted(float(v) for v in window)
         steps.append(
             {
                 "index": index,
@@ -56,8 +59,10 @@ def build_run(root: Path, label: str, step_s: float, users: list[int], rps: floa
                 "failures": 0,
                 "fail_ratio": 0.0,
                 "rps": window.size / (0.8 * step_s),
-                **{f"p{p}_ms": float(np.percentile(window, p)) for p in (50, 90, 95, 99)},
-                "max_ms": float(window.max()),
+                # Nearest-rank, as rightsizer.load.steps computes them (np.percentile
+                # interpolates between samples: a p95 no request had).
+                **{f"p{p}_ms": percentile(ordered, p) for p in (50, 90, 95, 99)},
+                "max_ms": ordered[-1],
                 "cpu_utilization": min(100.0, 2.0 * count),
             }
         )
@@ -75,8 +80,17 @@ def build_run(root: Path, label: str, step_s: float, users: list[int], rps: floa
     with MetricStore(run.metrics_path) as store:
         store.put_many(samples)
     write_json(run.steps_path, {"steps": steps})
-    manifest = {"label": label, "tasks": TASKS, "cpu": 0.25, "memory": 512}
-    write_json(run.manifest_path, {**manifest, "load_start": START, "load_end": end})
+    # The shape `rightsizer run` writes: the target as the fleet described itself.
+    target = {"kind": "fleet", "url": "http://127.0.0.1:8080", "tasks": TASKS, "cpu": 0.25}
+    manifest = {
+        "label": label,
+        "users": users,
+        "slo": Slo().as_dict(),
+        "target": {**target, "memory": 512, "capped": True},
+        "load_start": START,
+        "load_end": end,
+    }
+    write_json(run.manifest_path, manifest)
     return run.path
 
 

@@ -6,9 +6,10 @@
     evaluation   the engine: one boundary, one window -> state, reason, reason data
     reason       CloudWatch's reason strings, Java number format
     timeline     Tracker, Transition, evaluate_series() over every boundary
-    live         LiveAlarms: evaluated at each boundary while a run goes
+    live         LiveAlarms: evaluated at each boundary while a run goes, once complete
     actions      ActionRunner: log, webhook, command, stop-run (on transitions only)
     history      transitions and definitions in a run's metrics.db
+    outcome      alarm_outcome(), alarm_onset(): what one alarm did over a run
     replay       replay() settings over a recorded run against its SLO, recommend()
     export       CloudWatch JSON, CloudFormation, Prometheus rules
     offline      `rightsizer alarm evaluate` as a library call

@@ -10,6 +10,11 @@ An action string is one of
 
 `log` and `stop-run` happen at once; webhooks and commands run in order on a worker thread so a
 slow peer never delays the next evaluation. Failures are logged and recorded, never raised.
+
+Bounds: a webhook waits `webhook_timeout` (5 s), a command runs at most `command_timeout`
+(30 s). `close(timeout)` (10 s by default) lets queued actions finish for that long; then it
+ends a command still running (its process group, by the PID it was started with: commands run
+in a session of their own) and skips what has not begun, so no action outlives the run.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ from rightsizer.alarms.reason import iso_millis
 from rightsizer.alarms.timeline import Transition
 
 _OUTPUT_LIMIT = 2000
+CLOSE_TIMEOUT = 10.0
+# After SIGTERM, how long an ended command's shell has before SIGKILL.
+KILL_GRACE = 1.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,8 @@ class ActionRunner:
         self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._running: subprocess.Popen[bytes] | None = None
         self._arn_noted = False
         self.results: list[ActionResult] = []
 
@@ -132,13 +142,26 @@ class ActionRunner:
         self._queue.put(done.set)
         return done.wait(timeout)
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Finish queued actions and stop the worker."""
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Let queued actions finish for up to `timeout` seconds; then end the command still
+        running (by its PID's process group) and skip the rest (recorded as not run)."""
         with self._lock:
             worker, self._worker = self._worker, None
-        if worker is not None:
-            self._queue.put(None)
-            worker.join(timeout)
+        if worker is None:
+            return
+        self._queue.put(None)
+        worker.join(timeout)
+        if not worker.is_alive():
+            return
+        self._closing.set()
+        with self._lock:
+            running = self._running
+        if running is not None:
+            _end_group(running, signal.SIGTERM)
+        worker.join(KILL_GRACE)
+        if running is not None and worker.is_alive():
+            _end_group(running, signal.SIGKILL)
+            worker.join(KILL_GRACE)
 
     def _log_line(self, transition: Transition) -> str:
         line = (
@@ -176,7 +199,10 @@ class ActionRunner:
             job()
 
     def _execute(self, alarm: AlarmDefinition, transition: Transition, action: str) -> None:
-        ok, detail = self._run(alarm, transition, action)
+        if self._closing.is_set():
+            ok, detail = False, "not run: the run ended first"
+        else:
+            ok, detail = self._run(alarm, transition, action)
         self._record(alarm, transition, action, ok, detail)
 
     def _run(self, alarm: AlarmDefinition, transition: Transition, action: str) -> tuple[bool, str]:
@@ -218,14 +244,27 @@ class ActionRunner:
             )
         except OSError as exc:
             return False, f"cannot start the command ({exc.strerror}): {command}"
+        with self._lock:
+            self._running = proc
         try:
             output, _ = proc.communicate(timeout=self._command_timeout)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            _end_group(proc, signal.SIGKILL)
             proc.communicate()
             return False, f"command timed out after {self._command_timeout:g} s: {command}"
+        finally:
+            with self._lock:
+                self._running = None
         text = output.decode(errors="replace").strip()[-_OUTPUT_LIMIT:]
+        if self._closing.is_set() and proc.returncode < 0:
+            return False, f"command ended when the run ended: {command}"
         if proc.returncode != 0:
             return False, f"command exited {proc.returncode}: {command}: {text}"
         return True, text
+
+
+def _end_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    """Signal the process group of a command we started (its PID leads its own session)."""
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signum)

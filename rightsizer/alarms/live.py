@@ -1,13 +1,22 @@
-"""Alarms evaluated while a run goes: at each period boundary (plus a short settle for the
-last samples to land), every transition written to the run's metrics.db and its actions run.
+"""Alarms evaluated while a run goes: at each period boundary once the period's samples are
+all in the store, every transition written to the run's metrics.db and its actions run.
 
-    live = LiveAlarms(alarms, store, db_path=run.metrics_path, on_transition=print)
-    live.start()          # a daemon thread
+    live = LiveAlarms(alarms, store, db_path=run.metrics_path, on_transition=print,
+                      wait_for_client_series=True)
+    live.start()          # a daemon thread (a greenlet under Locust's gevent)
+    live.client_series_complete(t)   # the load runner, after each write: its watermark
     ...                   # the load runs; `live.stop_requested` is set by a stop-run action
-    live.stop()
+    live.stop()           # evaluates what is due, then stops
+
+When is a period complete? The fleet's samplers write each second's samples (stamped at its
+middle) just after it ends, so a boundary of a server-side series is evaluated `settle` (0.3 s)
+after it passes. The load runner writes client-side series (rightsizer.alarms.series.
+CLIENT_METRICS) once a second and seconds late with workers; with `wait_for_client_series`,
+a boundary t of such a series is evaluated only once the runner's watermark is >= t, so live
+sees the same periods a replay sees. Each boundary costs one small query per series.
 
 `evaluate_due(now)` is the deterministic core (tests drive it with their own clock): it
-evaluates every boundary passed since the previous call, oldest first.
+evaluates every boundary passed since the previous call whose data is complete, oldest first.
 """
 
 from __future__ import annotations
@@ -24,13 +33,16 @@ from pathlib import Path
 from rightsizer.alarms import history
 from rightsizer.alarms.actions import ActionRunner
 from rightsizer.alarms.definition import AlarmDefinition
-from rightsizer.alarms.series import series_key
+from rightsizer.alarms.series import is_client_side, series_key
 from rightsizer.alarms.sources import unique
 from rightsizer.alarms.state import AlarmState
 from rightsizer.alarms.timeline import Tracker, Transition, datapoints_by_period, window_at
 from rightsizer.metrics.store import Datapoint, MetricKey, MetricStore
 
 logger = logging.getLogger(__name__)
+SETTLE = 0.3  # after a boundary, for the fleet's samples of the second before it to land
+# Longest sleep of the evaluator between looks at the clock (a watermark that stops moving).
+MAX_WAIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -60,9 +72,10 @@ class LiveAlarms:
         *,
         db_path: Path,
         clock: Callable[[], float] = time.time,
-        settle: float = 0.3,
+        settle: float = SETTLE,
         on_transition: Callable[[Transition], None] | None = None,
         actions: ActionRunner | None = None,
+        wait_for_client_series: bool = False,
     ) -> None:
         if not 0 <= settle < 10:
             raise ValueError(f"settle must be within 0..10 s, got {settle}")
@@ -75,6 +88,8 @@ class LiveAlarms:
         self.actions = actions or ActionRunner()
         self.stop_requested: threading.Event = self.actions.stop_requested
         self._keys = [series_key(a) for a in self.alarms]
+        self._gated = [wait_for_client_series and is_client_side(k) for k in self._keys]
+        self._watermark = -math.inf
         self._trackers = [Tracker(a) for a in self.alarms]
         self._changed: list[float | None] = [None] * len(self.alarms)
         created = clock()
@@ -82,12 +97,22 @@ class LiveAlarms:
         self._next = [math.floor(created / a.period) + 1 for a in self.alarms]
         self._lock = threading.Lock()
         self._halt = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         history.save_definitions(db_path, [(a.name, a.to_json()) for a in self.alarms])
 
     def evaluate_due(self, now: float) -> list[Transition]:
-        """Evaluate every boundary <= `now` not yet evaluated; return the transitions."""
+        """Evaluate every boundary <= `now` not yet evaluated (for a client-side series, also
+        <= the watermark); return the transitions."""
         return self._evaluate(until=now, now=now)
+
+    def client_series_complete(self, until: float) -> None:
+        """The load runner's watermark: every client-side sample stamped before `until` is in
+        the store (math.inf: the load is over, nothing more comes). It never moves back; one
+        writer (the runner) calls it."""
+        if until > self._watermark:
+            self._watermark = until
+            self._wake.set()
 
     def states(self) -> list[AlarmStatus]:
         """Every alarm's current state, in definition order."""
@@ -106,33 +131,54 @@ class LiveAlarms:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the thread and let queued actions finish."""
+        """Stop the thread, evaluate the boundaries due by now (the last one of a run is not
+        lost to a race with the thread), and let queued actions finish (bounded)."""
         self._halt.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        try:
+            now = self._clock()
+            self._evaluate(until=now - self._settle, now=now)
+        except Exception:
+            logger.exception("the last alarm evaluation failed")
         self.actions.close()
 
     # -- internals ---------------------------------------------------------------------------
 
     def _loop(self) -> None:
         while self.alarms and not self._halt.is_set():
-            with self._lock:
-                due = min(n * a.period for n, a in zip(self._next, self.alarms, strict=True))
-            wait = due + self._settle - self._clock()
+            self._wake.clear()  # before reading the watermark: a later advance wakes the wait
+            wait = self._next_wake() - self._clock()
             if wait > 0:
-                self._halt.wait(wait)
+                self._wake.wait(min(wait, MAX_WAIT))
                 continue
             try:
-                self._evaluate(until=self._clock() - self._settle, now=self._clock())
+                now = self._clock()
+                self._evaluate(until=now - self._settle, now=now)
             # The evaluator outlives a failing database write or callback; it says so.
             except Exception:
                 logger.exception("alarm evaluation failed; retrying at the next boundary")
                 self._halt.wait(1.0)
 
-    def _evaluate(self, *, until: float, now: float) -> list[Transition]:
+    def _next_wake(self) -> float:
+        """When the next boundary can be evaluated: `settle` after it, or for a client-side
+        series at once if the watermark has passed it (else when the watermark moves)."""
+        wake = math.inf
         with self._lock:
-            due = self._due(until)
+            for i, alarm in enumerate(self.alarms):
+                boundary = self._next[i] * alarm.period
+                if not self._gated[i]:
+                    wake = min(wake, boundary + self._settle)
+                elif self._watermark >= boundary:
+                    wake = min(wake, boundary)
+        return wake
+
+    def _evaluate(self, *, until: float, now: float) -> list[Transition]:
+        """Evaluate the boundaries <= `until` (server-side) or <= min(now, watermark)."""
+        with self._lock:
+            due = self._due(until, min(now, self._watermark))
             if not due:
                 return []
             samples = self._fetch(due)
@@ -144,10 +190,13 @@ class LiveAlarms:
             self._record(transitions)
         return transitions
 
-    def _due(self, until: float) -> list[_Due]:
+    def _due(self, until: float, client_until: float) -> list[_Due]:
         due = []
         for i, alarm in enumerate(self.alarms):
-            last = math.floor(until / alarm.period)
+            limit = client_until if self._gated[i] else until
+            if limit == -math.inf:
+                continue
+            last = math.floor(limit / alarm.period)
             due += [_Due(b * alarm.period, i, b) for b in range(self._next[i], last + 1)]
         return sorted(due, key=lambda d: (d.time, d.alarm))
 
@@ -184,7 +233,7 @@ class LiveAlarms:
     def _record(self, transitions: list[Transition]) -> None:
         """History first (the record), then callbacks and actions."""
         try:
-            history.append(self._db_path, [_item(t) for t in transitions])
+            history.append(self._db_path, [t.as_history_item() for t in transitions])
         except sqlite3.Error:
             logger.exception("cannot write alarm history to %s", self._db_path)
         by_name = {a.name: a for a in self.alarms}
@@ -192,14 +241,3 @@ class LiveAlarms:
             if self._on_transition is not None:
                 self._on_transition(transition)
             self.actions.on_transition(by_name[transition.alarm_name], transition)
-
-
-def _item(transition: Transition) -> history.HistoryItem:
-    return history.HistoryItem(
-        transition.alarm_name,
-        transition.time,
-        transition.old_state.value,
-        transition.new_state.value,
-        transition.reason,
-        transition.reason_data,
-    )

@@ -1,37 +1,47 @@
 """Replay: the same engine over a recorded run, once per alarm setting, against the run's SLO.
 
     grid = ReplayGrid(base_alarm("CPUUtilization"), thresholds=(20, 30, 50), periods=(10, 60))
-    rows = replay(RunDir.open(path), grid, Slo(p95_ms=1000))
+    rows = replay(RunDir.open(path), grid)          # judged by the SLO the run recorded
     best = recommend(rows)
 
-Definitions (times in seconds; "relative" means from the run's load_start):
-- SLO break: the start of the first step whose p95_ms > Slo.p95_ms or whose
-  fail_ratio x 100 > Slo.failures_pct. None when every step met the SLO.
+Definitions (times in seconds; "relative" means from the run's load_start). The alarm's own
+outcome (first ALARM, back to OK, flaps) is rightsizer.alarms.outcome's, as the report's is.
+- SLO break: the start of the first step that misses the SLO (rightsizer.slo: a figure at the
+  limit misses it). A step without a p95 (no request finished) is not judged. None when every
+  judged step met it.
 - first_alarm_s: the first transition into ALARM, relative.
-- lead_time_s: SLO break - first ALARM; positive = the alarm was early, negative = late;
+- onset_s: the transition into ALARM that was still in force when the SLO broke (the alarm
+  stayed in ALARM from it to the break), or when the alarm was not in ALARM then, the first
+  one after the break; relative. An early false alarm that went back to OK does not count.
+- lead_time_s: SLO break - onset; positive = the alarm was early, negative = late;
   None when either never happened.
-- back_to_ok_s: from load_end to the first evaluation at or after it in state OK
-  (0 when the alarm was already OK); None when it never was OK after the load stopped.
+- back_to_ok_s: from load_end to the first moment the alarm was in OK (0 when it already was
+  as the load ended); None when it never was OK after the load stopped.
 - flaps: transitions into ALARM after the first one.
-- false_alarms: transitions into ALARM at a time when every step started so far met the SLO
-  with room: p95_ms <= room x Slo.p95_ms and failures <= room x Slo.failures_pct (room = 0.5
-  by default). An alarm while the service is idle (before the first step) counts too.
+- false_alarms: transitions into ALARM at a time when every judged step started so far met the
+  SLO with room: p95_ms <= room x p95 limit and failures <= room x failure limit (room = 0.5 by
+  default). An alarm while the service is idle (before the first step) counts too.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rightsizer.alarms.definition import AlarmDefinition
+from rightsizer.alarms.outcome import alarm_onset, alarm_outcome
 from rightsizer.alarms.series import default_dimensions, series_key
 from rightsizer.alarms.state import AlarmState
 from rightsizer.alarms.timeline import Timeline, Transition, boundaries, datapoints_by_period, run
 from rightsizer.errors import UsageError
 from rightsizer.metrics.store import Datapoint, MetricStore
 from rightsizer.rundir import RunDir
+from rightsizer.slo import Slo
+from rightsizer.stepsfile import Step, read_steps
+
+ROOM = 0.5
 
 
 @dataclass(frozen=True)
@@ -93,36 +103,12 @@ def base_alarm(
 
 
 @dataclass(frozen=True)
-class Slo:
-    """The service level the run is judged by, and the share of it that counts as room."""
-
-    p95_ms: float = 1000.0
-    failures_pct: float = 1.0
-    room: float = 0.5
-
-
-@dataclass(frozen=True)
-class Step:
-    start: float
-    p95_ms: float
-    failures_pct: float
-
-    def breaks(self, slo: Slo) -> bool:
-        return self.p95_ms > slo.p95_ms or self.failures_pct > slo.failures_pct
-
-    def has_room(self, slo: Slo) -> bool:
-        return (
-            self.p95_ms <= slo.room * slo.p95_ms
-            and self.failures_pct <= slo.room * slo.failures_pct
-        )
-
-
-@dataclass(frozen=True)
 class ReplayRow:
     """One setting's outcome over the run; see the module docstring for each figure."""
 
     alarm: AlarmDefinition
     first_alarm_s: float | None
+    onset_s: float | None
     slo_break_s: float | None
     lead_time_s: float | None
     back_to_ok_s: float | None
@@ -141,6 +127,7 @@ class ReplayRow:
             "evaluation_periods": a.evaluation_periods,
             "datapoints_to_alarm": a.datapoints_to_alarm,
             "first_alarm_s": self.first_alarm_s,
+            "onset_s": self.onset_s,
             "slo_break_s": self.slo_break_s,
             "lead_time_s": self.lead_time_s,
             "back_to_ok": self.back_to_ok_s is not None,
@@ -152,49 +139,93 @@ class ReplayRow:
 
 @dataclass(frozen=True)
 class RunFacts:
-    """What replay needs from a run directory."""
+    """What replay needs from a run directory: its load window, its steps (each with a start,
+    in the order they started), the base alarm's samples and the SLO the run recorded."""
 
     load_start: float
     load_end: float
     steps: tuple[Step, ...]
     samples: tuple[tuple[float, float], ...]
+    slo: Slo = field(default_factory=Slo)
 
 
-def replay(run_dir: RunDir, grid: ReplayGrid, slo: Slo) -> list[ReplayRow]:
-    """One row per setting of `grid`, in grid order."""
+def replay(
+    run_dir: RunDir, grid: ReplayGrid, slo: Slo | None = None, *, room: float = ROOM
+) -> list[ReplayRow]:
+    """One row per setting of `grid`, in grid order; `slo` defaults to the run's own."""
     facts = read_run(run_dir, grid.base)
-    return replay_facts(facts, grid.alarms(), slo)
+    return replay_facts(facts, grid.alarms(), slo, room=room)
 
 
-def replay_facts(facts: RunFacts, alarms: Iterable[AlarmDefinition], slo: Slo) -> list[ReplayRow]:
+def replay_facts(
+    facts: RunFacts,
+    alarms: Iterable[AlarmDefinition],
+    slo: Slo | None = None,
+    *,
+    room: float = ROOM,
+) -> list[ReplayRow]:
     """`replay` on facts already read (the benchmark and the demo reuse one read)."""
+    judge = _Judge(slo or facts.slo, room, facts.steps)
     cache: dict[tuple[int, str], dict[int, Datapoint]] = {}
     rows = []
     for alarm in alarms:
         key = (alarm.period, alarm.statistic.name)
         if key not in cache:
             cache[key] = datapoints_by_period(facts.samples, alarm)
-        rows.append(_row(alarm, facts, cache[key], slo))
+        rows.append(_row(alarm, facts, cache[key], judge))
     return rows
 
 
+@dataclass(frozen=True)
+class _Judge:
+    """The steps against the SLO: where it broke, and whether a moment had room."""
+
+    slo: Slo
+    room: float
+    steps: tuple[Step, ...]
+
+    def judged(self) -> Iterable[Step]:
+        """Steps with a p95 (the others are not judged), in the order they started."""
+        return (s for s in self.steps if s.p95_ms is not None)
+
+    def slo_break(self) -> float | None:
+        return next(
+            (s.start for s in self.judged() if not self.slo.met(s.p95_ms, s.failure_pct)), None
+        )
+
+    def has_room(self, step: Step) -> bool:
+        p95, failures = step.p95_ms or 0.0, step.failure_pct or 0.0
+        return p95 <= self.room * self.slo.p95_ms and failures <= self.room * self.slo.failure_pct
+
+    def is_false(self, time: float) -> bool:
+        """An alarm at `time` is false when every judged step begun by then had room."""
+        return all(self.has_room(s) for s in self.judged() if (s.start or 0.0) <= time)
+
+
 def _row(
-    alarm: AlarmDefinition, facts: RunFacts, points: dict[int, Datapoint], slo: Slo
+    alarm: AlarmDefinition, facts: RunFacts, points: dict[int, Datapoint], judge: _Judge
 ) -> ReplayRow:
     timeline = _timeline(alarm, points)
-    into_alarm = [t for t in timeline.transitions if t.new_state is AlarmState.ALARM]
-    broke = next((s.start for s in facts.steps if s.breaks(slo)), None)
-    first = into_alarm[0].time if into_alarm else None
+    history = [t.as_history_item() for t in timeline.transitions]
+    outcome = alarm_outcome(history, facts.load_end)
+    broke = judge.slo_break()
+    onset = None if broke is None else alarm_onset(history, broke)
+    into_alarm = [t.time for t in timeline.transitions if t.new_state is AlarmState.ALARM]
     return ReplayRow(
         alarm=alarm,
-        first_alarm_s=None if first is None else first - facts.load_start,
-        slo_break_s=None if broke is None else broke - facts.load_start,
-        lead_time_s=None if first is None or broke is None else broke - first,
-        back_to_ok_s=_back_to_ok(timeline, facts.load_end),
-        flaps=max(0, len(into_alarm) - 1),
-        false_alarms=sum(_is_false(t.time, facts.steps, slo) for t in into_alarm),
+        first_alarm_s=_relative(outcome.first_alarm, facts.load_start),
+        onset_s=_relative(onset, facts.load_start),
+        slo_break_s=_relative(broke, facts.load_start),
+        lead_time_s=None if onset is None or broke is None else broke - onset,
+        back_to_ok_s=outcome.back_to_ok_after(facts.load_end),
+        flaps=outcome.flaps,
+        false_alarms=sum(judge.is_false(t) for t in into_alarm),
         transitions=tuple(timeline.transitions),
     )
+
+
+def _relative(time: float | None, origin: float) -> float | None:
+    return None if time is None else time - origin
 
 
 def _timeline(alarm: AlarmDefinition, points: dict[int, Datapoint]) -> Timeline:
@@ -202,17 +233,6 @@ def _timeline(alarm: AlarmDefinition, points: dict[int, Datapoint]) -> Timeline:
         return Timeline([], [])
     first, last = min(points) * alarm.period, (max(points) + 1) * alarm.period
     return run(alarm, points, boundaries(alarm.period, first, last))
-
-
-def _back_to_ok(timeline: Timeline, load_end: float) -> float | None:
-    for evaluation in timeline.evaluations:
-        if evaluation.time >= load_end and evaluation.state is AlarmState.OK:
-            return evaluation.time - load_end
-    return None
-
-
-def _is_false(time: float, steps: Sequence[Step], slo: Slo) -> bool:
-    return all(s.has_room(slo) for s in steps if s.start <= time)
 
 
 def recommend(rows: Sequence[ReplayRow]) -> ReplayRow | None:
@@ -237,15 +257,15 @@ def recommend(rows: Sequence[ReplayRow]) -> ReplayRow | None:
 
 
 def read_run(run_dir: RunDir, base: AlarmDefinition) -> RunFacts:
-    """Load times, steps and the base alarm's series from a run directory."""
+    """Load times, steps, the SLO and the base alarm's series from a run directory."""
     manifest = run_dir.manifest()
-    steps = tuple(_step(s, i, run_dir) for i, s in enumerate(run_dir.steps()))
+    steps = _timed_steps(read_steps(run_dir), run_dir)
     load_start = _seconds(manifest.get("load_start"), f"{run_dir.manifest_path}: load_start")
     raw_end = manifest.get("load_end")
     load_end = (
         _seconds(raw_end, f"{run_dir.manifest_path}: load_end")
         if raw_end is not None
-        else max((s.start for s in steps), default=load_start)
+        else max((s.start or load_start for s in steps), default=load_start)
     )
     if not run_dir.metrics_path.is_file():
         raise UsageError(f"{run_dir.metrics_path}: missing; the run recorded no metrics")
@@ -257,23 +277,21 @@ def read_run(run_dir: RunDir, base: AlarmDefinition) -> RunFacts:
             raise UsageError(
                 f"{run_dir.metrics_path}: no samples of {key}; series of that metric: {known}"
             )
-    return RunFacts(load_start, load_end, tuple(sorted(steps, key=lambda s: s.start)), samples)
+    return RunFacts(load_start, load_end, steps, samples, Slo.from_manifest(manifest))
 
 
-def _step(raw: Any, index: int, run_dir: RunDir) -> Step:
-    where = f"{run_dir.steps_path}: steps[{index}]"
-    if not isinstance(raw, dict):
-        raise UsageError(f"{where}: expected an object")
-    p95 = raw.get("p95_ms")
-    fail = raw.get("fail_ratio")
-    return Step(
-        start=_seconds(raw.get("start"), f"{where}.start"),
-        p95_ms=0.0 if p95 is None else _seconds(p95, f"{where}.p95_ms"),
-        failures_pct=0.0 if fail is None else 100 * _seconds(fail, f"{where}.fail_ratio"),
-    )
+def _timed_steps(steps: Sequence[Step], run_dir: RunDir) -> tuple[Step, ...]:
+    """The steps in the order they started; one without a start cannot be placed: an error."""
+    for step in steps:
+        if step.start is None:
+            raise UsageError(
+                f"{run_dir.steps_path}: step {step.index} has no start time (a number); "
+                "the file is damaged"
+            )
+    return tuple(sorted(steps, key=lambda s: s.start or 0.0))
 
 
-def _seconds(raw: Any, field: str) -> float:
+def _seconds(raw: Any, where: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise UsageError(f"{field}: expected a number, got {raw!r}")
+        raise UsageError(f"{where}: expected a number, got {raw!r}")
     return float(raw)

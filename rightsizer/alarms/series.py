@@ -13,6 +13,18 @@ from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.metrics import names
 from rightsizer.metrics.store import MetricKey
 
+# Written by the load runner, not the fleet's samplers: complete only up to its watermark.
+CLIENT_METRICS = frozenset(
+    {
+        names.CLIENT_REQUEST_COUNT,
+        names.CLIENT_FAILURE_COUNT,
+        names.CLIENT_RPS,
+        names.CLIENT_FAILURE_RATE,
+        names.CLIENT_RESPONSE_TIME,
+        names.CLIENT_USERS,
+        names.GENERATOR_CPU,
+    }
+)
 _ECS_METRICS = frozenset({names.CPU_UTILIZATION, names.MEMORY_UTILIZATION})
 _ELB_METRICS = frozenset(
     {
@@ -37,6 +49,11 @@ def series_key(alarm: AlarmDefinition) -> MetricKey:
     if alarm.namespace == "AWS/ApplicationELB" and alarm.metric_name in _ELB_METRICS:
         return MetricKey.of(alarm.metric_name, **{names.LB_DIMENSION: names.DEFAULT_LOAD_BALANCER})
     return MetricKey.from_parts(alarm.namespace, alarm.metric_name, dims)
+
+
+def is_client_side(key: MetricKey) -> bool:
+    """True for the series the load runner writes (rightsizer.load.series)."""
+    return key.namespace == names.NAMESPACE and key.name in CLIENT_METRICS
 
 
 def default_dimensions(metric_name: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.alarms.evaluation import Evaluation, Window, evaluate
+from rightsizer.alarms.history import HistoryItem
 from rightsizer.alarms.reason import INITIAL_REASON
 from rightsizer.alarms.state import AlarmState
 from rightsizer.metrics.store import Datapoint
@@ -52,6 +53,17 @@ class Transition:
     new_state: AlarmState
     reason: str
     reason_data: dict[str, Any]
+
+    def as_history_item(self) -> HistoryItem:
+        """The transition as alarm history stores it (states as strings)."""
+        return HistoryItem(
+            self.alarm_name,
+            self.time,
+            self.old_state.value,
+            self.new_state.value,
+            self.reason,
+            self.reason_data,
+        )
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ highest step when none did. The rules, in order:
    the figures describe the load generator more than the service;
 2. nothing yet: the SLO held and throughput still grew with users (no knee reached);
 3. tasks' CPU: the service average >= 85% of the reservation (or the busiest task >= 95%);
-4. tasks' memory: >= 90% of the limit;
+4. tasks' memory: >= 90% of the limit (MemoryUtilization leaves out the inactive page cache,
+   as Docker and the ECS agent count it, so a task that merely wrote files is not "full");
 5. HAProxy: clients waited much longer than HAProxy saw the tasks answer (time is spent in
    the load balancer's queue);
 6. the shared database: tasks have CPU to spare and HAProxy adds little, yet throughput is

@@ -46,28 +46,35 @@ class Knee:
 def find_knee(points: Sequence[LoadPoint]) -> Knee | None:
     """The knee of a throughput-versus-users curve; None without a usable point.
 
-    The linear part is found from the top: the highest step is dropped while it falls below
-    the line through the steps under it, so the rate per user rests on the largest (most
-    precise) steps that still grow linearly, and one noisy 1-user step cannot fake a knee."""
-    linear = sorted((p for p in points if p.users > 0 and p.throughput > 0), key=_users)
-    if not linear:
+    The linear part grows from the lowest step up: a step joins it unless it falls below the
+    line through the steps under it; the first that falls below ends it when every higher step
+    falls below that line too (otherwise the dip was noise and the step joins). So the rate
+    per user rests on the largest steps that still grow linearly, several steps past the knee
+    cannot pull the line down to meet them, and one noisy 1-user step cannot fake a knee (its
+    few requests widen the tolerance)."""
+    ordered = sorted((p for p in points if p.users > 0 and p.throughput > 0), key=_users)
+    if not ordered:
         return None
-    peak = max(p.throughput for p in linear)
-    dropped = 0
-    while len(linear) > 1:
-        *rest, last = linear
-        expected = _slope(rest) * last.users
-        if last.throughput >= expected * (LINEAR_SHARE - _noise(rest, last)):
-            break
-        linear, dropped = rest, dropped + 1
+    peak = max(p.throughput for p in ordered)
+    split = next(
+        (k for k in range(1, len(ordered)) if _all_below(ordered[:k], ordered[k:])),
+        len(ordered),
+    )
+    linear = ordered[:split]
     rate = _slope(linear)
     return Knee(
         users=peak / rate,
         peak_throughput=peak,
         per_user_throughput=rate,
-        reached=dropped > 0,
+        reached=split < len(ordered),
         last_linear_users=linear[-1].users,
     )
+
+
+def _all_below(linear: Sequence[LoadPoint], higher: Sequence[LoadPoint]) -> bool:
+    """Every higher step is clearly below the line through `linear`."""
+    rate = _slope(linear)
+    return all(p.throughput < rate * p.users * (LINEAR_SHARE - _noise(linear, p)) for p in higher)
 
 
 def _slope(points: Sequence[LoadPoint]) -> float:

@@ -2,35 +2,49 @@
 
 `load_run` is tolerant: a run stopped with Ctrl-C may lack steps.json, metrics.db or some
 series; what is absent becomes empty and is listed in `Run.missing`, so the report can say what
-it could not show instead of failing.
+it could not show instead of failing. What cannot be read at all (no manifest.json, a
+metrics.db that is not a metric store or is damaged) is a one-line UsageError naming the file.
 
     run = load_run(Path("runs/20261127-140000-demo-1task"))
-    run.steps, run.latency, run.task_cpu["1"], run.missing
+    run.steps, run.latency, run.task_cpu["1"], run.target.summary, run.missing
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.alarms.history import HistoryItem, read_definitions, read_history
+from rightsizer.alarms.series import series_key
 from rightsizer.analysis.series import Series, average_across
-from rightsizer.analysis.steps import Slo, Step, parse_steps
-from rightsizer.errors import UsageError
+from rightsizer.analysis.steps import Step, parse_steps
+from rightsizer.analysis.target import RunTarget, TargetKind
+from rightsizer.errors import RightsizerError, UsageError
 from rightsizer.metrics import names
-from rightsizer.metrics.store import MetricKey, MetricStore
+from rightsizer.metrics.service import service_samples
+from rightsizer.metrics.store import Datapoint, MetricKey, MetricStore, aggregate, unreadable
 from rightsizer.rundir import RunDir
+from rightsizer.slo import Slo
 
 
 @dataclass(frozen=True)
 class Alarm:
-    """One alarm of the run: its PutMetricAlarm definition and its transitions."""
+    """One alarm of the run: its PutMetricAlarm definition, its transitions, and `view`: the
+    datapoints it evaluated (its statistic per period over the series it watches)."""
 
     name: str
     definition: Mapping[str, Any]
     history: tuple[HistoryItem, ...] = ()
+    view: tuple[Datapoint, ...] = ()
+
+    @property
+    def statistic(self) -> str | None:
+        value = self.definition.get("Statistic") or self.definition.get("ExtendedStatistic")
+        return value if isinstance(value, str) else None
 
     @property
     def threshold(self) -> float | None:
@@ -70,22 +84,25 @@ class Run:
     alarms: tuple[Alarm, ...] = ()
     missing: tuple[str, ...] = ()
     path: Path | None = None
-
-    def setting(self, key: str) -> Any:
-        """A manifest value, looked up at the top level, then under "settings"."""
-        if key in self.manifest:
-            return self.manifest[key]
-        nested = self.manifest.get("settings")
-        return nested.get(key) if isinstance(nested, Mapping) else None
+    target: RunTarget = field(default_factory=RunTarget)
 
     def number(self, key: str) -> float | None:
-        value = self.setting(key)
+        """A top-level manifest number (load_start, load_end, ...); None when not one."""
+        value = self.manifest.get(key)
         return float(value) if isinstance(value, int | float) and value is not True else None
 
     @property
     def tasks(self) -> int | None:
-        value = self.number("tasks")
-        return int(value) if value else (len(self.task_cpu) or None)
+        """The fleet's task count; None for an external target (--host), whose tasks are
+        unknown. A run whose target was not recorded counts the tasks it sampled."""
+        if self.target.kind is TargetKind.UNKNOWN:
+            return len(self.task_cpu) or None
+        return self.target.tasks
+
+    @property
+    def searched(self) -> bool:
+        """The steps were chosen during the run (`--users auto`), not listed in advance."""
+        return isinstance(self.manifest.get("search"), Mapping)
 
     @property
     def load_start(self) -> float | None:
@@ -113,23 +130,40 @@ class Run:
 
 
 def load_run(path: Path) -> Run:
-    """Read a run directory; UsageError when it is not one (no manifest.json)."""
+    """Read a run directory; UsageError when it is not one (no manifest.json, or one that is
+    not a JSON object) or when its metrics.db cannot be read."""
     run_dir = RunDir.open(path)
     manifest = run_dir.manifest()
     missing: list[str] = []
     try:
-        steps = parse_steps(run_dir.steps())
+        raw_steps = run_dir.steps()
     except UsageError as exc:
-        steps = ()
+        raw_steps = []
         missing.append(str(exc).replace(str(run_dir.path) + "/", ""))
-    label = str(manifest.get("label") or run_dir.path.name)
-    base = Run(label, manifest, steps, Slo.from_manifest(manifest), path=run_dir.path)
+    steps = parse_steps(raw_steps)
+    if len(steps) < len(raw_steps):
+        skipped = len(raw_steps) - len(steps)
+        missing.append(f"steps.json: {skipped} entries left out (not a step with a users count)")
+    label = manifest.get("label")
+    base = Run(
+        label if isinstance(label, str) and label else run_dir.path.name,
+        manifest,
+        steps,
+        Slo.from_manifest(manifest),
+        path=run_dir.path,
+        target=RunTarget.from_manifest(manifest),
+    )
     if not run_dir.metrics_path.is_file():
         missing.append("metrics.db: missing; no time series, alarm history or raw latencies")
         return replace(base, missing=tuple(missing))
+    # The alarm tables' reader opens the file read-write: check first that it is a metric
+    # store at all, and read them before the read-only connection opens (closing a read-write
+    # connection while a read-only one is open leaves -wal and -shm files behind).
+    MetricStore(run_dir.metrics_path, readonly=True).close()
+    definitions, history = _read_alarm_tables(run_dir.metrics_path)
     with MetricStore(run_dir.metrics_path, readonly=True) as store:
         series = _read_series(store)
-    alarms = _read_alarms(run_dir.metrics_path)
+        alarms = _alarms(definitions, history, store)
     run = replace(base, alarms=alarms, **series)
     missing += _absent(run)
     return replace(run, missing=tuple(missing))
@@ -153,11 +187,8 @@ def _read_series(store: MetricStore) -> dict[str, Any]:
             for k in sorted(tasks, key=_task_order)
         }
 
-    def service(name: str, tasks: Mapping[str, Series]) -> Series:
-        level = [k for k in keys if k.name == name and set(k.dimension_map) == {"ServiceName"}]
-        if level:
-            return average_across(Series.of(store.samples(k)) for k in level)
-        return average_across(tasks.values())
+    def service(name: str) -> Series:
+        return average_across([Series.of(service_samples(store, name))])
 
     task_cpu = per_task(names.CPU_UTILIZATION)
     task_memory = per_task(names.MEMORY_UTILIZATION)
@@ -169,9 +200,9 @@ def _read_series(store: MetricStore) -> dict[str, Any]:
         "failures": one(names.CLIENT_FAILURE_COUNT),
         "latency": one(names.CLIENT_RESPONSE_TIME),
         "task_cpu": task_cpu,
-        "service_cpu": service(names.CPU_UTILIZATION, task_cpu),
+        "service_cpu": service(names.CPU_UTILIZATION),
         "task_memory": task_memory,
-        "service_memory": service(names.MEMORY_UTILIZATION, task_memory),
+        "service_memory": service(names.MEMORY_UTILIZATION),
         "generator_cpu": one(names.GENERATOR_CPU),
         "lb_response_time": Series.of(store.samples(lb[0])) if lb else Series(),
     }
@@ -182,14 +213,36 @@ def _task_order(key: MetricKey) -> tuple[int, str]:
     return (int(task), task) if task.isdigit() else (1 << 30, task)
 
 
-def _read_alarms(db: Path) -> tuple[Alarm, ...]:
-    definitions = read_definitions(db)
-    history = read_history(db)
+def _read_alarm_tables(db: Path) -> tuple[dict[str, Any], list[HistoryItem]]:
+    try:
+        return read_definitions(db), read_history(db)
+    except (sqlite3.DatabaseError, ValueError) as exc:
+        raise unreadable(db, exc) from None
+
+
+def _alarms(
+    definitions: Mapping[str, Any], history: list[HistoryItem], store: MetricStore
+) -> tuple[Alarm, ...]:
     alarm_names = sorted(set(definitions) | {h.alarm_name for h in history})
-    return tuple(
-        Alarm(n, definitions.get(n, {}), tuple(h for h in history if h.alarm_name == n))
-        for n in alarm_names
-    )
+    alarms = []
+    for name in alarm_names:
+        raw = definitions.get(name)
+        definition: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        items = tuple(h for h in history if h.alarm_name == name)
+        alarms.append(Alarm(name, definition, items, _view(definition, store)))
+    return tuple(alarms)
+
+
+def _view(definition: Mapping[str, Any], store: MetricStore) -> tuple[Datapoint, ...]:
+    """The datapoints the alarm evaluated: its statistic per epoch-aligned period over the
+    raw samples of the series it watches; none when the definition cannot be read."""
+    if not definition:
+        return ()
+    try:
+        alarm = AlarmDefinition.from_json(definition)
+    except (RightsizerError, ValueError, TypeError, KeyError):
+        return ()
+    return tuple(aggregate(store.samples(series_key(alarm)), alarm.period, alarm.statistic))
 
 
 def _absent(run: Run) -> list[str]:

@@ -1,7 +1,7 @@
 """Choose how tasks are capped: v1 or v2 groups nested under our own, or uncapped with a warning.
 
 choice = open_driver(Path("/sys/fs/cgroup"), parent_name())
-if choice.warning: log.warning(choice.warning)     # once: tasks run uncapped
+if choice.warning: log.warning(choice.warning)     # once: tasks run uncapped, and what to do
 group = choice.driver.create("task-1", 0.25, 512)
 ...
 choice.driver.close()                              # removes the parent group
@@ -72,28 +72,18 @@ def open_driver(
     if hierarchy.version is CgroupVersion.V1:
         driver = V1Driver(hierarchy, parent)
     else:
-        driver = V2Driver(hierarchy, parent)
+        driver = V2Driver(hierarchy, parent, pid)
     try:
-        driver.prepare()
+        driver.prepare()  # leaves nothing behind when it fails
     except CgroupError as exc:
-        _discard(driver)
         return _uncapped(exc)
     return DriverChoice(driver, hierarchy.version, None)
 
 
 def _uncapped(reason: CgroupError) -> DriverChoice:
+    """The reason says what to do; the rest says what it means for the readings."""
     warning = (
-        f"tasks run UNCAPPED (no CPU quota, no memory limit): {reason}. "
-        "Utilization is still reported against the reservation; run as root with a "
-        "writable cgroup tree for real caps."
+        f"tasks run UNCAPPED (no CPU quota, no memory limit): {str(reason).rstrip('.')}. "
+        "Utilization is still reported against the reservation."
     )
     return DriverChoice(UncappedDriver(), None, warning)
-
-
-def _discard(driver: V1Driver | V2Driver) -> None:
-    """Remove whatever part of the parent groups `prepare` managed to create."""
-    for path in reversed(driver.parent_dirs()):
-        try:
-            path.rmdir()
-        except OSError:
-            continue

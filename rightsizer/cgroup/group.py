@@ -157,7 +157,11 @@ def read_pids(procs_file: Path) -> list[int]:
 
 
 def remove_dir(path: Path, attempts: int = 50, pause: float = 0.02) -> None:
-    """rmdir a group; the kernel may need a moment after the last process exited (EBUSY)."""
+    """rmdir a group; the kernel may need a moment after the last process exited (EBUSY).
+
+    CgroupError naming the group when it cannot be removed: a process is still inside after
+    `attempts` tries, or it still has child groups."""
+    attempts = max(1, attempts)
     for attempt in range(attempts):
         try:
             path.rmdir()
@@ -165,14 +169,16 @@ def remove_dir(path: Path, attempts: int = 50, pause: float = 0.02) -> None:
         except FileNotFoundError:
             return
         except OSError as exc:
-            if exc.errno == errno.ENOTEMPTY:
-                # cgroupfs answers EBUSY, never ENOTEMPTY: this is a fixture tree, whose plain
-                # files stand for the kernel's control files.
-                _remove_plain_files(path)
+            if exc.errno == errno.EBUSY and attempt < attempts - 1:
+                time.sleep(pause)
                 continue
-            if exc.errno != errno.EBUSY or attempt == attempts - 1:
-                raise CgroupError(f"cannot remove group {path} ({exc.strerror})") from exc
-            time.sleep(pause)
+            if exc.errno == errno.EBUSY:
+                why = f"processes are still inside after {attempts * pause:g}s"
+            elif exc.errno == errno.ENOTEMPTY:
+                why = "it still holds other groups or files"
+            else:
+                why = exc.strerror or str(exc)
+            raise CgroupError(f"cannot remove group {path}: {why}") from exc
 
 
 def remove_tree(path: Path) -> None:
@@ -183,9 +189,3 @@ def remove_tree(path: Path) -> None:
     for child in sorted(below, key=lambda p: len(p.parts), reverse=True):
         remove_dir(child)
     remove_dir(path)
-
-
-def _remove_plain_files(path: Path) -> None:
-    for child in path.iterdir():
-        if child.is_file():
-            child.unlink()

@@ -9,10 +9,15 @@ a sandbox never touches groups that belong to someone else:
 
 A controller's mount may expose a sub-tree only (its root in `/proc/<pid>/mountinfo` is not "/"):
 the path from `/proc/<pid>/cgroup` is then taken relative to that root.
+
+On v2 a process in the `supervisor` leaf of a `rightsizer-<pid>` container (see
+`rightsizer.cgroup.container`) nests its groups in that container, beside the leaf: the
+container is its own group here.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -22,6 +27,8 @@ from rightsizer.errors import CgroupError
 
 V1_CONTROLLERS = ("cpu", "cpuacct", "memory")
 UNIFIED = "unified"
+SUPERVISOR_LEAF = "supervisor"
+_CONTAINER = re.compile(r"^rightsizer-\d+$")
 
 
 class CgroupVersion(Enum):
@@ -56,7 +63,7 @@ def detect(
         if path is None:
             raise CgroupError(f"{proc_root}/{pid}/cgroup has no v2 entry (0::/...)")
         own = _below(cgroup_root, mount_roots.get(UNIFIED, "/"), path)
-        return Hierarchy(CgroupVersion.V2, cgroup_root, {UNIFIED: own})
+        return Hierarchy(CgroupVersion.V2, cgroup_root, {UNIFIED: outside_leaf(own)})
     dirs: dict[str, Path] = {}
     for controller in V1_CONTROLLERS:
         path = memberships.get(controller)
@@ -65,6 +72,13 @@ def detect(
         mount = _controller_mount(cgroup_root, controller)
         dirs[controller] = _below(mount, mount_roots.get(controller, "/"), path)
     return Hierarchy(CgroupVersion.V1, cgroup_root, dirs)
+
+
+def outside_leaf(own: Path) -> Path:
+    """The container when `own` is a rightsizer container's `supervisor` leaf, else `own`."""
+    if own.name == SUPERVISOR_LEAF and _CONTAINER.match(own.parent.name):
+        return own.parent
+    return own
 
 
 def _memberships(path: Path) -> dict[str, str]:

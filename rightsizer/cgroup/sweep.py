@@ -1,7 +1,10 @@
 """Find and remove groups an earlier rightsizer left behind (it crashed or was SIGKILLed).
 
 Only `rightsizer-<pid>[-<n>]` groups directly under this process's own groups are considered,
-and only those whose owner pid no longer runs. Processes still inside are NOT ended here: the
+and only those whose owner pid no longer runs (a zombie counts as gone). A v2 container
+(`rightsizer-<pid>`, see `rightsizer.cgroup.container`) goes with its leaf and fleets; the
+controllers its owner enabled on the group above stay (that group is the owner's delegated one,
+which its manager removes with it). Processes still inside are NOT ended here: the
 caller ends those it recorded (`rightsizer.fleet.ledger`) and then calls `remove`.
 """
 
@@ -9,12 +12,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rightsizer.cgroup.group import GROUP_PREFIX, read_pids, remove_tree
 from rightsizer.cgroup.hierarchy import Hierarchy
+from rightsizer.process import PROC, running
 
 _NAME = re.compile(rf"^{GROUP_PREFIX}(\d+)(?:-\d+)?$")
 
@@ -42,24 +45,9 @@ class StaleGroup:
         remove_tree(self.path)
 
 
-def pid_alive(pid: int, proc_root: Path = Path("/proc")) -> bool:
-    """True while `pid` runs; a zombie (dead, not yet reaped by its parent) counts as gone."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = (proc_root / str(pid) / "stat").read_text()
-    except OSError:
-        return True
-    # The state letter follows the command name, which is in parentheses and may hold spaces.
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
-
-
-def find_stale(hierarchy: Hierarchy, alive: Callable[[int], bool] = pid_alive) -> list[StaleGroup]:
-    """Groups named `rightsizer-<pid>...` under our own directories whose pid is not running."""
+def find_stale(hierarchy: Hierarchy, proc_root: Path = PROC) -> list[StaleGroup]:
+    """Groups named `rightsizer-<pid>...` under our own directories whose pid is not running
+    (as seen in `proc_root`)."""
     stale: list[StaleGroup] = []
     for own in hierarchy.own_dirs():
         try:
@@ -68,6 +56,6 @@ def find_stale(hierarchy: Hierarchy, alive: Callable[[int], bool] = pid_alive) -
             continue
         for entry in entries:
             match = _NAME.match(entry.name)
-            if match and entry.is_dir() and not alive(int(match.group(1))):
+            if match and entry.is_dir() and not running(int(match.group(1)), proc_root=proc_root):
                 stale.append(StaleGroup(entry, int(match.group(1))))
     return stale

@@ -9,6 +9,7 @@ A task's group is the same relative path under each controller's own directory:
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from rightsizer.cgroup.hierarchy import Hierarchy
 from rightsizer.errors import CgroupError
 
 CFS_PERIOD_US = 100_000
+WRITABLE_ADVICE = "; run rightsizer as root, or in a cgroup delegated to your user"
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,18 @@ class V1Driver:
         return tuple(own / self.parent for own in self._hierarchy.own_dirs())
 
     def prepare(self) -> None:
-        """Create the parent groups; raises CgroupError when the tree is not writable."""
-        for path in self.parent_dirs():
-            _mkdir(path)
+        """Create the parent groups; CgroupError (and nothing left) when the tree is not
+        writable."""
+        made: list[Path] = []
+        try:
+            for path in self.parent_dirs():
+                _mkdir(path, WRITABLE_ADVICE)
+                made.append(path)
+        except CgroupError:
+            for path in reversed(made):
+                with contextlib.suppress(CgroupError):
+                    remove_dir(path, attempts=5)
+            raise
 
     def create(self, name: str, cpu: float, memory_mb: int) -> V1Group:
         dirs = self._hierarchy.dirs
@@ -103,7 +114,7 @@ class V1Driver:
             dirs["memory"] / self.parent / name,
         )
         for path in group.dirs():
-            _mkdir(path)
+            _mkdir(path, "")
         try:
             write_value(group.cpu_dir / "cpu.cfs_period_us", str(CFS_PERIOD_US))
             write_value(group.cpu_dir / "cpu.cfs_quota_us", str(round(cpu * CFS_PERIOD_US)))
@@ -125,8 +136,8 @@ class V1Driver:
             remove_tree(path)
 
 
-def _mkdir(path: Path) -> None:
+def _mkdir(path: Path, advice: str) -> None:
     try:
         path.mkdir(exist_ok=True)
     except OSError as exc:
-        raise CgroupError(f"cannot create group {path} ({exc.strerror})") from exc
+        raise CgroupError(f"cannot create group {path} ({exc.strerror}){advice}") from exc

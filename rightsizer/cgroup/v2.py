@@ -1,9 +1,12 @@
 """cgroup v2: one unified tree; controllers are handed down through `cgroup.subtree_control`.
 
-<own dir>/cgroup.subtree_control                 "+cpu +memory" (so children can be capped)
-<own dir>/rightsizer-<pid>-<n>/cgroup.subtree_control
-<own dir>/rightsizer-<pid>-<n>/task-3/cpu.max    "25000 100000"
-<own dir>/rightsizer-<pid>-<n>/task-3/memory.max
+<base>/rightsizer-<pid>-<n>/cgroup.subtree_control   "+cpu +memory" (so tasks can be capped)
+<base>/rightsizer-<pid>-<n>/task-3/cpu.max           "25000 100000"
+<base>/rightsizer-<pid>-<n>/task-3/memory.max
+
+<base> is our own group when it already hands cpu and memory down (the root, or the container
+of the rightsizer that started us); otherwise our process leaves its group for a container of
+its own first (`rightsizer.cgroup.container`, which says when that is impossible).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rightsizer.cgroup.container import CONTROLLERS, Container, enable, enter, leave
 from rightsizer.cgroup.group import (
     MemoryUsage,
     read_keyed,
@@ -24,7 +28,6 @@ from rightsizer.cgroup.hierarchy import UNIFIED, Hierarchy
 from rightsizer.errors import CgroupError
 
 CPU_PERIOD_US = 100_000
-CONTROLLERS = ("cpu", "memory")
 
 
 @dataclass(frozen=True)
@@ -65,27 +68,39 @@ class V2Group:
 
 
 class V2Driver:
-    """Creates task groups under `<own dir>/rightsizer-<pid>-<n>`."""
+    """Creates task groups under `<base>/rightsizer-<pid>-<n>`: base is our own group when it
+    hands cpu and memory down already, else our container (`rightsizer.cgroup.container`)."""
 
-    def __init__(self, hierarchy: Hierarchy, parent: str) -> None:
+    def __init__(self, hierarchy: Hierarchy, parent: str, pid: int) -> None:
         self._own = hierarchy.dirs[UNIFIED]
+        self._pid = pid
+        self._base = self._own
+        self._container: Container | None = None
         self.parent = parent
 
     def parent_dirs(self) -> tuple[Path, ...]:
-        return (self._own / self.parent,)
+        return (self._base / self.parent,)
 
     def prepare(self) -> None:
-        """Create the parent and hand cpu and memory down to it and to its children."""
-        _enable_controllers(self._own)
-        parent = self._own / self.parent
+        """Find (or make) where capped groups may go, and create the parent there.
+
+        Only groups we create get cpu and memory handed down; CgroupError saying what to do
+        when that is impossible here (nothing is left behind then)."""
+        self._container = enter(self._own, self._pid)
+        self._base = self._container.path if self._container else self._own
+        parent = self._base / self.parent
         try:
-            parent.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise CgroupError(f"cannot create group {parent} ({exc.strerror})") from exc
-        _enable_controllers(parent)
+            try:
+                parent.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise CgroupError(f"cannot create group {parent} ({exc.strerror})") from exc
+            enable(parent, CONTROLLERS)  # ours, and it holds no process
+        except CgroupError:
+            self.close()
+            raise
 
     def create(self, name: str, cpu: float, memory_mb: int) -> V2Group:
-        group = V2Group(name, self._own / self.parent / name)
+        group = V2Group(name, self._base / self.parent / name)
         try:
             group.path.mkdir(exist_ok=True)
         except OSError as exc:
@@ -103,27 +118,11 @@ class V2Driver:
         return group
 
     def close(self) -> None:
-        """Remove the parent groups and any task group still in them (their processes must
-        have exited)."""
+        """Remove the parent group and any task group still in it (their processes must have
+        exited); the last fleet of the process also leaves the container. A group that cannot
+        be removed keeps the container (and our process in its leaf) as it is."""
         for path in self.parent_dirs():
             remove_tree(path)
-
-
-def _enable_controllers(path: Path) -> None:
-    """Add cpu and memory to `path`'s subtree_control unless they are there already."""
-    control = path / "cgroup.subtree_control"
-    try:
-        enabled = {word.lstrip("+") for word in control.read_text().split()}
-    except OSError:
-        enabled = set()
-    missing = [c for c in CONTROLLERS if c not in enabled]
-    if not missing:
-        return
-    try:
-        write_value(control, " ".join(f"+{c}" for c in missing))
-    except CgroupError as exc:
-        # EBUSY: v2 forbids controllers below a group that holds processes (not the root).
-        raise CgroupError(
-            f"{exc}; v2 allows capped child groups only below a group without processes: "
-            "run rightsizer in its own (empty-parent) group, e.g. `systemd-run --scope`"
-        ) from None
+        container, self._container = self._container, None
+        if container is not None:
+            leave(container)

@@ -12,6 +12,7 @@ import typer
 
 from rightsizer import __version__
 from rightsizer.cli import alarm, uploader
+from rightsizer.cli import demo as demo_command
 from rightsizer.cli import fleet as fleet_commands
 from rightsizer.cli import report as report_commands
 from rightsizer.cli import run as run_command
@@ -53,6 +54,7 @@ def _root(
     ctx.obj = CliState(config_file=config)
 
 
+demo_command.register(app)
 uploader.register(app)
 alarm.register(app)
 fleet_commands.register(app)

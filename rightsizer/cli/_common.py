@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,8 +19,17 @@ from rightsizer.errors import RightsizerError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output (CI logs, `| tee`) gets room for the wide tables instead of Rich's 80 columns;
+# a terminal, or $COLUMNS, decides for itself.
+PIPE_WIDTH = 160
+
+
+def _width(stream: TextIO) -> int | None:
+    return None if stream.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
+
+
+out = Console(highlight=False, soft_wrap=True, width=_width(sys.stdout))
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 @dataclass(frozen=True)

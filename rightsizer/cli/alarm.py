@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +17,20 @@ from rich.table import Table
 from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.alarms.export import FORMATS, export
 from rightsizer.alarms.offline import evaluate_files
-from rightsizer.alarms.replay import ReplayGrid, ReplayRow, Slo, base_alarm, recommend, replay
+from rightsizer.alarms.replay import (
+    ROOM,
+    ReplayGrid,
+    ReplayRow,
+    base_alarm,
+    read_run,
+    recommend,
+    replay_facts,
+)
 from rightsizer.alarms.sources import load_alarms, load_definition_file
 from rightsizer.cli._common import CliState, guarded, out
 from rightsizer.errors import AlarmDefinitionError, UsageError
 from rightsizer.rundir import RunDir, write_atomic
+from rightsizer.slo import Slo
 
 alarm_app = typer.Typer(
     name="alarm",
@@ -67,13 +77,17 @@ def replay_command(
     datapoints_to_alarm: Annotated[
         str | None, typer.Option("--datapoints-to-alarm", help="M values (default M = N).")
     ] = None,
-    slo_p95_ms: Annotated[float, typer.Option("--slo-p95-ms", help="SLO on p95 (ms).")] = 1000.0,
+    slo_p95_ms: Annotated[
+        float | None,
+        typer.Option("--slo-p95-ms", help="SLO on p95 (ms); default: the run's own SLO."),
+    ] = None,
     slo_failures: Annotated[
-        float, typer.Option("--slo-failures", help="SLO on failures (percent).")
-    ] = 1.0,
+        float | None,
+        typer.Option("--slo-failures", help="SLO on failures (percent); default: the run's."),
+    ] = None,
     room: Annotated[
         float, typer.Option("--room", help="Share of the SLO under which an alarm is false.")
-    ] = 0.5,
+    ] = ROOM,
     metric: Annotated[str, typer.Option("--metric", help="Series name.")] = "CPUUtilization",
     statistic: Annotated[str, typer.Option("--statistic", help="Average, p95, ...")] = "Average",
     dimension: Annotated[
@@ -115,22 +129,30 @@ def replay_command(
         if not grid.alarms():
             raise UsageError("--datapoints-to-alarm: every M is above every N; no setting to try")
     for flag, value in (("--slo-p95-ms", slo_p95_ms), ("--slo-failures", slo_failures)):
-        if value <= 0:
+        if value is not None and not (math.isfinite(value) and value > 0):
             raise UsageError(f"{flag}: must be positive, got {value:g}")
     if not 0 < room <= 1:
         raise UsageError(f"--room: must be within 0..1, got {room:g}")
-    slo = Slo(p95_ms=slo_p95_ms, failures_pct=slo_failures, room=room)
-    rows = replay(RunDir.open(run), grid, slo)
+    facts = read_run(RunDir.open(run), grid.base)
+    slo = Slo(
+        p95_ms=facts.slo.p95_ms if slo_p95_ms is None else slo_p95_ms,
+        failure_pct=facts.slo.failure_pct if slo_failures is None else slo_failures,
+    )
+    rows = replay_facts(facts, grid.alarms(), slo, room=room)
     best = recommend(rows)
     if as_json:
         document = {
-            "slo": {"p95_ms": slo.p95_ms, "failures_pct": slo.failures_pct, "room": slo.room},
+            "slo": slo.as_dict() | {"room": room},
             "rows": [r.to_json() for r in rows],
             "recommended": None if best is None else best.to_json(),
         }
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return
     out.print(_table(rows, best))
+    out.print(
+        f"SLO: p95 under {slo.p95_ms:g} ms, failures under {slo.failure_pct:g}%; "
+        f"lead counts from the ALARM still on when it broke."
+    )
     if best is None:
         out.print("No setting fired at least one period before the SLO broke.")
     else:
@@ -247,8 +269,8 @@ def _table(rows: list[ReplayRow], best: ReplayRow | None) -> Table:
         title="Alarm replay: seconds from load start; lead > 0: fired before the SLO broke",
         box=box.SIMPLE_HEAD,
     )
-    for column in ("alarm", "period", "M/N", "fired", "SLO broke", "lead", "OK after",
-                   "flaps", "false"):  # fmt: skip
+    for column in ("alarm", "period", "M/N", "fired", "onset", "SLO broke", "lead",
+                   "OK after", "flaps", "false"):  # fmt: skip
         table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         a = row.alarm
@@ -257,6 +279,7 @@ def _table(rows: list[ReplayRow], best: ReplayRow | None) -> Table:
             f"{a.period} s",
             f"{a.datapoints_to_alarm}/{a.evaluation_periods}",
             _seconds(row.first_alarm_s),
+            _seconds(row.onset_s),
             _seconds(row.slo_break_s),
             _seconds(row.lead_time_s),
             "never" if row.back_to_ok_s is None else f"{row.back_to_ok_s:.0f} s",

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.table import Table
 
 from rightsizer.cli._common import CliState, err, guarded, out, settings_from
 from rightsizer.config import Settings
 from rightsizer.errors import RightsizerError, UnavailableError, UsageError
+from rightsizer.fleet.control import fetch_status
 from rightsizer.fleet.spec import FleetSpec
 from rightsizer.fleet.state import STATE_FILE, read_state
 from rightsizer.fleet.supervisor import RunOptions, detach, down, run_foreground
@@ -80,6 +80,7 @@ def up(
         Path | None, typer.Option(help="Record every sample into this metric store (SQLite).")
     ] = None,
     state_file: Annotated[Path | None, typer.Option(hidden=True)] = None,
+    workdir: Annotated[Path | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Start N capped tasks behind HAProxy and print the URL; Ctrl-C stops everything."""
     settings = settings_from(
@@ -99,7 +100,7 @@ def up(
         out.print(_describe(document), markup=False)
         out.print(f"supervisor pid {document['pid']}; stop it with `rightsizer down`")
         return
-    options = RunOptions(spec, settings.state_dir, state_file, metrics_db)
+    options = RunOptions(spec, settings.state_dir, state_file, metrics_db, workdir)
 
     def ready(document: dict[str, Any]) -> None:
         out.print(_describe(document), markup=False)
@@ -122,6 +123,8 @@ def down_command(ctx: typer.Context) -> None:
     if report.leftovers:
         raise RightsizerError("left behind: " + ", ".join(report.leftovers))
     out.print("nothing left behind (no task, HAProxy or cgroup)")
+    if report.workdir:
+        out.print(f"logs: {report.workdir} (removed by the next `rightsizer up`)", markup=False)
 
 
 @guarded
@@ -133,14 +136,14 @@ def status_command(
     """URL, healthy hosts, and each task's CPU and memory over the last seconds."""
     settings = settings_from(ctx)
     document = read_state(settings.state_dir / STATE_FILE)
-    if document is None or not document.get("control_url"):
+    control = document.get("control_url") if document else None
+    if not isinstance(control, str):
         raise UnavailableError(
             f"no fleet is up for {settings.state_dir}; start one with `rightsizer up --detach`"
         )
-    try:
-        status = httpx.get(f"{document['control_url']}/status", timeout=10).json()
-    except httpx.HTTPError as exc:
-        raise UnavailableError(f"the fleet's supervisor does not answer ({exc})") from None
+    status = fetch_status(control, timeout=10)
+    if not isinstance(status.get("tasks"), list):
+        raise UnavailableError(f"the fleet's supervisor at {control} sent no task list")
     if as_json:
         out.print(json.dumps(status, indent=2), markup=False, soft_wrap=True)
         return
@@ -148,22 +151,27 @@ def status_command(
 
 
 def _print_table(status: dict[str, Any]) -> None:
-    out.print(f"{status['url']}  healthy hosts: {status['healthy_hosts']}", markup=False)
+    """The status as a table; a field the supervisor did not send shows as "-"."""
+    out.print(f"{status.get('url')}  healthy hosts: {status.get('healthy_hosts')}", markup=False)
     table = Table("task", "pid", "port", "healthy", "CPU %", "memory %", "throttled")
     for task in status["tasks"]:
+        if not isinstance(task, dict):
+            continue
         table.add_row(
-            str(task["id"]),
-            str(task["pid"]),
-            str(task["port"]),
-            "yes" if task["healthy"] else "NO",
-            _pct(task["cpu_utilization"]),
-            _pct(task["memory_utilization"]),
-            str(task["throttled_periods"]),
+            str(task.get("id", "-")),
+            str(task.get("pid", "-")),
+            str(task.get("port", "-")),
+            "yes" if task.get("healthy") else "NO",
+            _pct(task.get("cpu_utilization")),
+            _pct(task.get("memory_utilization")),
+            str(task.get("throttled_periods", "-")),
         )
     out.print(table)
-    for stopped in status.get("stopped_tasks", [])[-5:]:
-        err.print(f"task {stopped['id']} stopped: {stopped['reason']}", markup=False)
+    stopped_tasks = status.get("stopped_tasks")
+    for stopped in stopped_tasks[-5:] if isinstance(stopped_tasks, list) else []:
+        if isinstance(stopped, dict):
+            err.print(f"task {stopped.get('id')} stopped: {stopped.get('reason')}", markup=False)
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+def _pct(value: Any) -> str:
+    return f"{value:.1f}" if isinstance(value, int | float) else "-"

@@ -16,17 +16,19 @@ import typer
 
 from rightsizer.cli._common import CliState, err, guarded, out, settings_from
 from rightsizer.errors import UsageError
-from rightsizer.load.plan import RunPlan
+from rightsizer.load.plan import MAX_USERS, RunPlan
 from rightsizer.load.progress import steps_table
 from rightsizer.load.run import RunRequest, execute
 from rightsizer.load.search import SearchLimits
 from rightsizer.scenarios import UPLOADER
 from rightsizer.slo import Slo
+from rightsizer.web.options import DEFAULT_HOST, DEFAULT_PORT, WebOptions, redact
+from rightsizer.web.steps import ui_plan
 
 EXIT_INTERRUPTED = 130
-TABLE_WIDTH = 140  # the steps table needs it; a pipe's default 80 columns would squeeze it
 FLEET = "Fleet (without --host)"
 WORKERS = "Workers"
+WEB = "Web UI"
 
 
 @guarded
@@ -59,9 +61,22 @@ def run(
         typer.Option("--warmup", help="Fraction of each step left out of rates and percentiles."),
     ] = 0.2,
     cooldown: Annotated[
-        float,
-        typer.Option("--cooldown", help="Seconds without load after the last step, still sampled."),
-    ] = 15.0,
+        float | None,
+        typer.Option(
+            "--cooldown",
+            help="Seconds without load after the last step, still sampled (default: 15, longer "
+            "until every alarm has been evaluated on a period after the load).",
+        ),
+    ] = None,
+    search_from: Annotated[
+        int | None,
+        typer.Option(
+            "--search-from", help="With --users auto: users of the first step (default 10 a task)."
+        ),
+    ] = None,
+    max_steps: Annotated[
+        int, typer.Option("--max-steps", help="With --users auto: steps at most.")
+    ] = 9,
     slo_p95_ms: Annotated[
         float, typer.Option("--slo-p95-ms", help="SLO: p95 response time under this (ms).")
     ] = 1000.0,
@@ -129,17 +144,55 @@ def run(
         list[Path] | None,
         typer.Option("--alarm", help="Alarm definition file (PutMetricAlarm JSON), repeatable."),
     ] = None,
+    report: Annotated[
+        bool,
+        typer.Option("--report/--no-report", help="Write report.html when the run ends."),
+    ] = True,
     out_dir: Annotated[
         Path, typer.Option("--out", help="Where run directories are created.")
     ] = Path("runs"),
     label: Annotated[
         str | None, typer.Option("--label", help="Name in the run directory's name.")
     ] = None,
+    web: Annotated[
+        bool,
+        typer.Option(
+            "--web",
+            help="Locust's web UI with a Tasks & alarms tab; without --users you set the users "
+            "there and Stop ends the run.",
+            rich_help_panel=WEB,
+        ),
+    ] = False,
+    web_host: Annotated[
+        str | None,
+        typer.Option(
+            "--web-host",
+            help=f"Address the UI listens on (default {DEFAULT_HOST}; others need --web-auth).",
+            rich_help_panel=WEB,
+        ),
+    ] = None,
+    web_port: Annotated[
+        int | None,
+        typer.Option("--web-port", help=f"Port (default {DEFAULT_PORT}).", rich_help_panel=WEB),
+    ] = None,
+    web_auth: Annotated[
+        str | None,
+        typer.Option(
+            "--web-auth",
+            help="USER:PASS asked by the UI (login page, or HTTP Basic).",
+            envvar="RIGHTSIZER_WEB_AUTH",
+            show_envvar=True,
+            rich_help_panel=WEB,
+        ),
+    ] = None,
 ) -> None:
     """Run step load with Locust and write a run directory with exact per-step statistics."""
-    if users is None or step_time is None:
+    web_options = _web(web, web_host, web_port, web_auth)
+    if users is None and web_options is not None and step_time is not None:
+        raise UsageError("--step-time: without --users the web UI sets the steps; drop one")
+    if (users is None and web_options is None) or (users is not None and step_time is None):
         missing = "--users" if users is None else "--step-time"
-        raise UsageError(f"{missing}: required; e.g. --users 1,3,20 --step-time 60")
+        raise UsageError(f"{missing}: required; e.g. --users 1,3,20 --step-time 60 (or --web)")
     fleet = {"tasks": tasks, "cpu": cpu, "memory": memory, "task_cmd": task_cmd, "lb": lb}
     if host is not None and any(v is not None for v in (*fleet.values(), port)):
         given = next(k for k, v in {**fleet, "port": port}.items() if v is not None)
@@ -148,8 +201,18 @@ def run(
         )
     settings = settings_from(ctx, port=port, **fleet)
     slo = _slo(slo_p95_ms, slo_failures)
-    search = SearchLimits(tasks=settings.tasks, slo=slo)
-    plan = RunPlan.build(users, step_time, warmup, spawn_rate, cooldown, search=search)
+    if not 2 <= max_steps <= 100:
+        raise UsageError(f"--max-steps: {max_steps}; give 2 to 100")
+    if search_from is not None and not 1 <= search_from <= MAX_USERS:
+        raise UsageError(f"--search-from: {search_from}; give 1 to {MAX_USERS} users")
+    search = SearchLimits(
+        tasks=settings.tasks, slo=slo, first_users=search_from, max_steps=max_steps
+    )
+    least = RunPlan.cooldown if cooldown is None else cooldown
+    if users is None or step_time is None:  # --web without --users: the user sets the steps
+        plan = ui_plan(warmup, spawn_rate, least)
+    else:
+        plan = RunPlan.build(users, step_time, warmup, spawn_rate, least, search=search)
     state = ctx.find_root().obj
     request = RunRequest(
         locustfile=locustfile or UPLOADER,
@@ -166,11 +229,14 @@ def run(
         label=label,
         alarm_files=tuple(alarm or ()),
         config_file=state.config_file if isinstance(state, CliState) else None,
-        command=tuple(sys.argv),
+        command=redact(sys.argv),
+        cooldown_fixed=cooldown is not None,
+        report=report,
+        web=web_options,
     )
     result = execute(request, err)
     if result.steps:
-        out.print(steps_table(result.steps), width=max(out.width, TABLE_WIDTH))
+        out.print(steps_table(result.steps))
     out.print(f"run directory: {result.run_dir}", markup=False)
     if result.outcome is not None and result.outcome.stop_reason not in ("completed",):
         err.print(f"the run ended early: {result.outcome.stop_reason}", markup=False)
@@ -184,6 +250,19 @@ def _slo(p95_ms: float, failures: float) -> Slo:
     if not (math.isfinite(failures) and 0 < failures <= 100):
         raise UsageError(f"--slo-failures: {failures:g}; give a percentage above 0, e.g. 1")
     return Slo(p95_ms=p95_ms, failure_pct=failures)
+
+
+def _web(web: bool, host: str | None, port: int | None, auth: str | None) -> WebOptions | None:
+    """The checked web UI options, or None without --web (a password from the environment
+    alone is no reason to serve)."""
+    if not web:
+        for flag, value in (("--web-host", host), ("--web-port", port)):
+            if value is not None:
+                raise UsageError(f"{flag}: only with --web; add --web or drop {flag}")
+        return None
+    return WebOptions.build(
+        DEFAULT_HOST if host is None else host, DEFAULT_PORT if port is None else port, auth
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,28 +1,118 @@
-"""The supervisor's small HTTP endpoint on 127.0.0.1 (any free port):
+"""The supervisor's small HTTP endpoint on 127.0.0.1 (any free port), and its client:
 
 GET /metrics   the latest samples for Prometheus (text format)
-GET /status    the status JSON of `rightsizer status --json`
+GET /status    the status JSON of `rightsizer status --json` (asks HAProxy, or each task's health
+               check with `--lb none`: for people, not for polling during a measurement)
+GET /samples   the latest sampling tick as JSON, from memory only: cheap enough to poll every
+               second while load runs, and it sends nothing to the tasks being measured
+
+    fetch_status(state["control_url"])                     # UnavailableError if no good answer
+    task_average(fetch_status(url, path=SAMPLES_PATH))     # mean task CPUUtilization, or None
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from rightsizer.errors import UnavailableError
 from rightsizer.fleet.ports import LOOPBACK
+from rightsizer.metrics import names
+from rightsizer.metrics.recent import Recent
+
+STATUS_PATH = "/status"
+SAMPLES_PATH = "/samples"
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+_MAX_REPLY = 8 * 1024 * 1024
+
+
+def samples_document(recent: Recent) -> dict[str, Any]:
+    """`{"tick": t, "samples": [{"name", "dimensions", "timestamp", "value", "unit"}]}`."""
+    tick, batch = recent.newest()
+    return {
+        "tick": tick,
+        "samples": [
+            {
+                "name": s.key.name,
+                "dimensions": s.key.dimension_map,
+                "timestamp": s.timestamp,
+                "value": s.value,
+                "unit": s.unit,
+            }
+            for s in batch
+        ],
+    }
+
+
+def task_average(document: Mapping[str, Any], name: str = names.CPU_UTILIZATION) -> float | None:
+    """The mean over tasks of the per-task series `name` in a /samples document; None if none."""
+    samples = document.get("samples")
+    values = [
+        float(s["value"])
+        for s in (samples if isinstance(samples, list) else [])
+        if isinstance(s, dict)
+        and s.get("name") == name
+        and isinstance(s.get("dimensions"), dict)
+        and names.TASK_DIMENSION in s["dimensions"]
+        and isinstance(s.get("value"), int | float)
+        and math.isfinite(s["value"])
+    ]
+    return math.fsum(values) / len(values) if values else None
+
+
+def fetch_status(control_url: str, timeout: float = 5.0, path: str = STATUS_PATH) -> dict[str, Any]:
+    """The JSON object a supervisor serves at `path`; UnavailableError (one line) when it does
+    not answer, answers an error, or sends something else than a JSON object."""
+    parts = urlsplit(control_url)
+    if parts.scheme != "http" or parts.hostname not in _LOCAL_HOSTS:
+        raise UnavailableError(f"the fleet's control URL {control_url!r} is not http on 127.0.0.1")
+    try:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    except ValueError as exc:  # a port that is not a number
+        raise UnavailableError(
+            f"the fleet's control URL {control_url!r} is invalid ({exc})"
+        ) from None
+    target = parts.path.rstrip("/") + path
+    url = f"http://{parts.netloc}{target}"
+    try:
+        connection.request("GET", target)
+        reply = connection.getresponse()
+        body = reply.read(_MAX_REPLY + 1)
+    except (OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise UnavailableError(
+            f"the fleet's supervisor does not answer at {url} ({reason})"
+        ) from None
+    finally:
+        connection.close()
+    if reply.status != 200:
+        raise UnavailableError(f"the fleet's supervisor answered {reply.status} at {url}")
+    try:
+        document = json.loads(body) if len(body) <= _MAX_REPLY else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        document = None
+    if not isinstance(document, dict):
+        raise UnavailableError(f"the fleet's supervisor sent no JSON object at {url}")
+    return document
 
 
 class ControlServer:
-    """Serves /metrics and /status from a thread until `stop()`."""
+    """Serves /metrics, /status and /samples from a thread until `stop()`."""
 
-    def __init__(self, registry: CollectorRegistry, status: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self, registry: CollectorRegistry, status: Callable[[], dict[str, Any]], recent: Recent
+    ) -> None:
         self._registry = registry
         self._status = status
+        self._recent = recent
         self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -51,11 +141,15 @@ class ControlServer:
                 path = self.path.split("?", 1)[0]
                 if path == "/metrics":
                     self._send(200, CONTENT_TYPE_LATEST, generate_latest(control._registry))
-                elif path == "/status":
-                    body = json.dumps(control._status(), indent=2).encode()
-                    self._send(200, "application/json", body)
+                elif path == STATUS_PATH:
+                    self._json(control._status())
+                elif path == SAMPLES_PATH:
+                    self._json(samples_document(control._recent))
                 else:
-                    self._send(404, "text/plain", b"not found: use /metrics or /status\n")
+                    self._send(404, "text/plain", b"not found: use /metrics, /status or /samples\n")
+
+            def _json(self, document: dict[str, Any]) -> None:
+                self._send(200, "application/json", json.dumps(document, indent=2).encode())
 
             def _send(self, code: int, content_type: str, body: bytes) -> None:
                 self.send_response(code)

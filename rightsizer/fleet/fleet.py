@@ -161,7 +161,8 @@ class Fleet:
         self.sampling = SamplingLoop(samplers, spec.sample_interval, self.store)
         self.sampling.start()
         if self._with_control:
-            self.control = ControlServer(private_registry(self.sampling.recent), self.status)
+            recent = self.sampling.recent
+            self.control = ControlServer(private_registry(recent), self.status, recent)
             self.control.start()
 
     # -- views (any thread) ----------------------------------------------------------------

@@ -7,10 +7,8 @@ another process takes it first (HAProxy exits with "cannot bind"), we pick anoth
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -20,6 +18,7 @@ from rightsizer.fleet.child import child_setup
 from rightsizer.fleet.haproxy_config import LbConfig, render
 from rightsizer.fleet.ports import free_port, is_listening
 from rightsizer.fleet.stats_socket import StatsSocket
+from rightsizer.process import stop_child, tail
 
 HAPROXY = Path("/usr/sbin/haproxy")
 _BIND_ATTEMPTS = 5
@@ -73,8 +72,9 @@ class HAProxy:
                 return started
             if config.port:
                 break
-        log = (workdir / "haproxy.log").read_text(errors="replace")[-600:]
-        raise UnavailableError(f"HAProxy did not start on port {config.port}: {log.strip()}")
+        raise UnavailableError(
+            f"HAProxy did not start on port {config.port}: {tail(workdir / 'haproxy.log')}"
+        )
 
     @classmethod
     def _try_start(
@@ -110,12 +110,5 @@ class HAProxy:
 
     def stop(self, grace: float = 3.0) -> None:
         """SIGTERM (stop now: the tasks behind it are being stopped too), SIGKILL after `grace`."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_child(self.process, grace)
         self.config.socket.unlink(missing_ok=True)

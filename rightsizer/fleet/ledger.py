@@ -8,26 +8,33 @@ start time, so a recycled pid of an unrelated process is never touched.
     ledger.record(task_pid, "task 3")
     ...
     ledger.close()                       # clean stop: nothing left to end
+
+A record that cannot be read (a broken file, a wrong field) is skipped with one warning (a broken
+file is renamed to `<name>.broken`); it never stops a fleet from starting.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import tempfile
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-import psutil
-
+from rightsizer.process import PROC, running, signal_process, start_time
 from rightsizer.rundir import write_json
+
+log = logging.getLogger("rightsizer.fleet")
 
 
 @dataclass(frozen=True)
 class Entry:
+    """One process: pid, start time (seconds since boot) and what it was."""
+
     pid: int
     created: float
     what: str
@@ -38,24 +45,17 @@ def default_directory() -> Path:
     return Path(tempfile.gettempdir()) / f"rightsizer-{os.getuid()}"
 
 
-def created_at(pid: int) -> float | None:
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
-        return None
-
-
 class Ledger:
     """The records of one owner (a Fleet), in `<directory>/<name>.json`."""
 
     def __init__(self, directory: Path, name: str, owner_pid: int | None = None) -> None:
         self.path = directory / f"{name}.json"
         self._owner = os.getpid() if owner_pid is None else owner_pid
-        self._owner_created = created_at(self._owner)
+        self._owner_created = start_time(self._owner)
         self._entries: dict[int, Entry] = {}
 
     def record(self, pid: int, what: str) -> None:
-        created = created_at(pid)
+        created = start_time(pid)
         if created is not None:
             self._entries[pid] = Entry(pid, created, what)
             self._save()
@@ -79,37 +79,70 @@ class Ledger:
         )
 
 
-def _owner_gone(document: dict[str, object], alive: Callable[[int, float | None], bool]) -> bool:
-    owner, created = document.get("owner"), document.get("owner_created")
-    if not isinstance(owner, int):
+def _number(value: Any) -> float | None:
+    """A JSON number (not a bool), as a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _entries(document: dict[str, Any]) -> tuple[list[Entry], int]:
+    """The well-formed entries, and how many were not."""
+    raw = document.get("processes", [])
+    if not isinstance(raw, list):
+        return [], 1
+    good: list[Entry] = []
+    for item in raw:
+        pid = item.get("pid") if isinstance(item, dict) else None
+        created = _number(item.get("created")) if isinstance(item, dict) else None
+        what = item.get("what") if isinstance(item, dict) else None
+        if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 and created is not None:
+            good.append(Entry(pid, created, str(what)))
+    return good, len(raw) - len(good)
+
+
+def _owner_gone(document: dict[str, Any], proc_root: Path) -> bool:
+    owner = document.get("owner")
+    if isinstance(owner, bool) or not isinstance(owner, int):
         return True
-    return not alive(owner, created if isinstance(created, float) else None)
+    return not running(owner, _number(document.get("owner_created")), proc_root)
 
 
-def _same_process(pid: int, created: float | None) -> bool:
-    now = created_at(pid)
-    return now is not None and (created is None or abs(now - created) < 0.01)
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
-def sweep_ledgers(
-    directory: Path, alive: Callable[[int, float | None], bool] = _same_process
-) -> list[Entry]:
+def sweep_ledgers(directory: Path, proc_root: Path = PROC) -> list[Entry]:
     """End the recorded processes of owners that are gone; returns the entries ended."""
     ended: list[Entry] = []
+    broken: list[str] = []
     if not directory.is_dir():
         return ended
     for path in sorted(directory.glob("*.json")):
-        try:
-            document = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
+        document = _read(path)
+        if document is None:
+            broken.append(path.name)
+            with contextlib.suppress(OSError):  # kept for a look; warned about once
+                path.replace(path.with_suffix(".broken"))
             continue
-        if not isinstance(document, dict) or not _owner_gone(document, alive):
+        if not _owner_gone(document, proc_root):
             continue
-        for raw in document.get("processes", []):
-            entry = Entry(int(raw["pid"]), float(raw["created"]), str(raw["what"]))
-            if _same_process(entry.pid, entry.created):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(entry.pid, signal.SIGKILL)
+        entries, bad = _entries(document)
+        if bad:
+            broken.append(path.name)
+        for entry in entries:
+            if signal_process(entry.pid, entry.created, signal.SIGKILL, proc_root):
                 ended.append(entry)
         path.unlink(missing_ok=True)
+    if broken:
+        log.warning(
+            "skipped unreadable process records in %s (%s): processes they name, if any, were "
+            "not ended",
+            directory,
+            ", ".join(broken),
+        )
     return ended

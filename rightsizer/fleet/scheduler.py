@@ -28,6 +28,7 @@ from rightsizer.fleet.ledger import Ledger
 from rightsizer.fleet.ports import free_port
 from rightsizer.fleet.spec import Balancing, FleetSpec
 from rightsizer.fleet.task import Task, TaskExit, TaskState
+from rightsizer.process import tail
 
 log = logging.getLogger("rightsizer.fleet")
 START_ATTEMPTS = 3
@@ -175,7 +176,7 @@ class Scheduler:
             if during_launch and self._failures[task.slot] >= START_ATTEMPTS:
                 raise UnavailableError(
                     f"task {task.id} exited while starting: {ended.reason}; "
-                    f"its output ends with: {_tail(self._log_path(task))}"
+                    f"its output ends with: {tail(self._log_path(task), 6)}"
                 )
             self._retire(task)
             if during_launch:
@@ -245,13 +246,5 @@ class Scheduler:
         return (
             f"task {task.id} did not answer 200 on GET {self.spec.health_path} (port {task.port}) "
             f"within {self.spec.startup_timeout:g}s; its output ends with: "
-            f"{_tail(self._log_path(task))}"
+            f"{tail(self._log_path(task), 6)}"
         )
-
-
-def _tail(path: Path, size: int = 600) -> str:
-    try:
-        text = path.read_bytes()[-size:].decode(errors="replace").strip()
-    except OSError:
-        return "(no output)"
-    return " | ".join(text.splitlines()[-6:]) or "(no output)"

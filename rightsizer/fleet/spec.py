@@ -16,6 +16,7 @@ from pathlib import Path
 from rightsizer.config import Settings
 from rightsizer.errors import ConfigError, UsageError
 from rightsizer.fleet.haproxy import HAPROXY
+from rightsizer.fleet.state import supervisor_workdir
 from rightsizer.metrics import names
 
 PORT_PLACEHOLDER = "{port}"
@@ -97,9 +98,11 @@ class FleetSpec:
 
     @classmethod
     def from_settings(cls, settings: Settings, workdir: Path | None = None) -> FleetSpec:
+        """The fleet `rightsizer up` runs; its files go to `workdir` (default: this process's
+        own directory under the state dir, so that no two fleets share one)."""
         command = parse_task_command(settings.task_cmd) if settings.task_cmd else uploader_command()
         return cls(
-            workdir=workdir or settings.state_dir / "fleet",
+            workdir=workdir or supervisor_workdir(settings.state_dir),
             tasks=settings.tasks,
             cpu=settings.cpu,
             memory_mb=settings.memory,

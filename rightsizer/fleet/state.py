@@ -3,6 +3,7 @@
 <state_dir>/fleet.json      the state document (url, supervisor pid, control URL, tasks, ...)
 <state_dir>/fleet.lock      held (flock) by the running supervisor: one fleet per state dir
 <state_dir>/supervisor.log  a detached supervisor's output
+<state_dir>/fleets/<pid>/   a supervisor's own directory: haproxy.cfg, haproxy.log, logs/
 """
 
 from __future__ import annotations
@@ -10,40 +11,47 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 from pathlib import Path
 from typing import IO, Any
 
-import psutil
-
 from rightsizer.errors import RefusedError
+from rightsizer.process import PROC, running
 
 STATE_FILE = "fleet.json"
 LOCK_FILE = "fleet.lock"
 LOG_FILE = "supervisor.log"
+FLEETS_DIR = "fleets"
+
+
+def supervisor_workdir(state_dir: Path, pid: int | None = None) -> Path:
+    """`<state_dir>/fleets/<pid>`: the directory of the supervisor `pid` (default: this one)."""
+    return state_dir / FLEETS_DIR / str(os.getpid() if pid is None else pid)
 
 
 def read_state(path: Path) -> dict[str, Any] | None:
     """The state document, or None when there is none (or it is unreadable)."""
     try:
         document = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return document if isinstance(document, dict) else None
 
 
-def supervisor_alive(document: dict[str, Any]) -> bool:
-    """True when the recorded supervisor pid runs and is the same process (start time)."""
+def supervisor_pid(document: dict[str, Any]) -> tuple[int, float | None] | None:
+    """The recorded supervisor's pid and start time, or None when the document has no pid."""
     pid, created = document.get("pid"), document.get("pid_created")
-    if not isinstance(pid, int):
-        return False
-    try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return False
-        now = process.create_time()
-    except psutil.Error:
-        return False
-    return not isinstance(created, float) or abs(now - created) < 0.01
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        return None
+    if isinstance(created, bool) or not isinstance(created, int | float):
+        return pid, None
+    return pid, float(created)
+
+
+def supervisor_alive(document: dict[str, Any], proc_root: Path = PROC) -> bool:
+    """True when the recorded supervisor pid runs and is the same process (start time)."""
+    identity = supervisor_pid(document)
+    return identity is not None and running(*identity, proc_root=proc_root)
 
 
 class FleetLock:

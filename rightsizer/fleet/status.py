@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 from rightsizer.errors import UnavailableError
 from rightsizer.fleet.haproxy_config import BACKEND, server_name
 from rightsizer.fleet.health import probe
-from rightsizer.fleet.ledger import created_at
 from rightsizer.fleet.task import Task, TaskState
 from rightsizer.metrics import names
+from rightsizer.metrics.haproxy_sampler import is_healthy
 from rightsizer.metrics.store import MetricKey
+from rightsizer.process import start_time
 
 if TYPE_CHECKING:
     from rightsizer.fleet.fleet import Fleet
@@ -85,7 +86,11 @@ def _healthy(fleet: Fleet, tasks: list[Task]) -> dict[int, bool]:
         rows = scheduler.haproxy.api.show_stat()
     except UnavailableError:
         return {}
-    up = {r["svname"] for r in rows if r["pxname"] == BACKEND and r["status"].startswith("UP")}
+    up = {
+        r.get("svname")
+        for r in rows
+        if r.get("pxname") == BACKEND and is_healthy(r.get("status") or "")
+    }
     return {t.slot: server_name(t.slot) in up and t.state is TaskState.RUNNING for t in tasks}
 
 
@@ -97,7 +102,7 @@ def state_document(fleet: Fleet, haproxy_version: str | None) -> dict[str, Any]:
     return {
         "url": scheduler.url,
         "pid": os.getpid(),
-        "pid_created": created_at(os.getpid()),
+        "pid_created": start_time(os.getpid()),
         "control_url": fleet.control.url if fleet.control else None,
         "name": fleet.name,
         "tasks": [
@@ -111,4 +116,5 @@ def state_document(fleet: Fleet, haproxy_version: str | None) -> dict[str, Any]:
         "haproxy_pid": proxy.pid if proxy is not None else None,
         "groups": [str(p) for p in fleet.choice.driver.parent_dirs()],
         "warnings": list(fleet.warnings),
+        "workdir": str(fleet.spec.workdir),
     }

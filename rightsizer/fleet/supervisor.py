@@ -6,12 +6,20 @@
 
 The first SIGINT, SIGTERM or SIGHUP stops the fleet in order (HAProxy, tasks, groups); further
 signals are ignored until that is done, so a second Ctrl-C cannot leave groups behind.
+
+Each supervisor has a directory of its own for HAProxy's configuration and the logs: the run's
+when a run started it (`--workdir`), else `<state_dir>/fleets/<pid>/`, kept after the fleet
+stops (the logs stay readable) until the next `up` from that state dir removes the directories
+of supervisors that no longer run. A fleet started for a run (`--state-file`) also stops when
+the run that started it is gone: it gets SIGTERM when its parent dies, and checks its parent.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,25 +28,29 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import psutil
-
 from rightsizer.errors import RefusedError, UnavailableError
 from rightsizer.fleet.fleet import Fleet
 from rightsizer.fleet.ledger import default_directory
 from rightsizer.fleet.spec import FleetSpec
 from rightsizer.fleet.state import (
+    FLEETS_DIR,
     LOG_FILE,
     STATE_FILE,
     FleetLock,
     is_locked,
     read_state,
     supervisor_alive,
+    supervisor_pid,
+    supervisor_workdir,
 )
-from rightsizer.fleet.sweep import sweep
+from rightsizer.fleet.sweep import sweep, sweep_workdirs
 from rightsizer.metrics.store import MetricStore
+from rightsizer.process import running, spawn_detached, start_time, stop_pid, tail, wait_gone
 from rightsizer.rundir import write_json
 
+log = logging.getLogger("rightsizer.fleet")
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_PARENT_CHECK = 0.5
 
 
 class StopRequested(BaseException):
@@ -47,12 +59,15 @@ class StopRequested(BaseException):
 
 @dataclass(frozen=True)
 class RunOptions:
-    """`state_file` set (the load runner's contract): write it there and take no state-dir lock."""
+    """`state_file` set (the load runner's contract): write it there, take no state-dir lock,
+    and stop when the parent process is gone. `workdir`: the fleet's directory (default: one
+    of this supervisor's own under the state dir)."""
 
     spec: FleetSpec
     state_dir: Path
     state_file: Path | None = None
     metrics_db: Path | None = None
+    workdir: Path | None = None
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
@@ -61,19 +76,33 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise StopRequested(signal.Signals(signum).name)
 
 
+def _workdir(options: RunOptions) -> Path:
+    if options.workdir is not None:
+        return options.workdir
+    sweep_workdirs(options.state_dir / FLEETS_DIR)
+    return supervisor_workdir(options.state_dir)
+
+
 def run_foreground(options: RunOptions, on_ready: Callable[[dict[str, Any]], None]) -> int:
     """Start the fleet, write its state, call `on_ready`, serve until a stop signal; 0."""
+    parent = os.getppid() if options.state_file else None
     lock = None if options.state_file else FleetLock(options.state_dir).acquire()
     state_path = options.state_file or options.state_dir / STATE_FILE
     store = MetricStore(options.metrics_db) if options.metrics_db else None
     previous = {sig: signal.signal(sig, _raise_stop) for sig in _SIGNALS}
-    fleet = Fleet(options.spec, store=store)
+    spec = dataclasses.replace(options.spec, workdir=_workdir(options))
+    fleet = Fleet(spec, store=store)
     try:
         fleet.start()
         write_json(state_path, fleet.state_document())
         on_ready(fleet.state_document())
         while fleet.alive:
-            time.sleep(0.5)
+            if parent is not None and os.getppid() != parent:
+                log.warning(
+                    "the process that started this fleet (pid %d) is gone; stopping", parent
+                )
+                break
+            time.sleep(_PARENT_CHECK)
     except (StopRequested, KeyboardInterrupt):
         pass
     finally:
@@ -92,32 +121,25 @@ def run_foreground(options: RunOptions, on_ready: Callable[[dict[str, Any]], Non
 
 
 def detach(argv: Sequence[str], state_dir: Path, timeout: float = 180.0) -> dict[str, Any]:
-    """Start `rightsizer <argv>` as a background supervisor; its state once it is up."""
+    """Start `rightsizer <argv>` as a background supervisor (not our child: it outlives us);
+    its state once it is up."""
     if is_locked(state_dir):
         FleetLock(state_dir).acquire()  # raises the RefusedError naming the running fleet
-    state_path = state_dir / STATE_FILE
+    state_path, log_path = state_dir / STATE_FILE, state_dir / LOG_FILE
     state_path.unlink(missing_ok=True)
     state_dir.mkdir(parents=True, exist_ok=True)
-    with (state_dir / LOG_FILE).open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rightsizer", *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # survives the terminal that started it
-        )
+    pid = spawn_detached([sys.executable, "-m", "rightsizer", *argv], log_path)
+    created = start_time(pid)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         document = read_state(state_path)
-        if document is not None and document.get("pid") == process.pid:
-            process.returncode = 0  # it lives on by design; not a leaked child
+        if document is not None and document.get("pid") == pid:
             return document
-        if process.poll() is not None:
-            raise UnavailableError(f"the fleet did not start: {_log_tail(state_dir / LOG_FILE)}")
+        if created is None or not running(pid, created):
+            raise UnavailableError(f"the fleet did not start: {tail(log_path)}")
         time.sleep(0.1)
-    process.terminate()
-    process.wait(30)
-    raise UnavailableError(f"the fleet was not up within {timeout:g}s; see {state_dir / LOG_FILE}")
+    stop_pid(pid, created, 30.0)
+    raise UnavailableError(f"the fleet was not up within {timeout:g}s; see {log_path}")
 
 
 @dataclass(frozen=True)
@@ -130,6 +152,7 @@ class DownReport:
     haproxy: bool = False
     killed: bool = False
     leftovers: list[str] = field(default_factory=list)
+    workdir: str | None = None
 
 
 def down(
@@ -144,7 +167,12 @@ def down(
     document = read_state(state_path)
     if document is None:
         return DownReport(None)
-    pid = int(document["pid"])
+    identity = supervisor_pid(document)
+    if identity is None:
+        raise RefusedError(
+            f"{state_path} names no supervisor pid; if no fleet runs, delete that file"
+        )
+    pid, created = identity
     started = time.monotonic()
     killed = False
     if supervisor_alive(document):
@@ -152,51 +180,35 @@ def down(
             raise RefusedError(
                 f"{state_path} does not describe a rightsizer fleet; not stopping {pid}"
             )
-        psutil.Process(pid).send_signal(signal.SIGTERM)
-        killed = not _wait_gone(document, timeout)
-        if killed:
-            psutil.Process(pid).kill()
-            _wait_gone(document, 5.0)
+        killed = stop_pid(pid, created, timeout)
+        wait_gone(pid, created, 5.0)
     sweep(cgroup_root, ledger_dir or default_directory())
+    tasks = document.get("tasks")
     report = DownReport(
         pid,
         time.monotonic() - started,
-        len(document.get("tasks", [])),
+        len(tasks) if isinstance(tasks, list) else 0,
         document.get("haproxy_pid") is not None,
         killed,
         _leftovers(document),
+        document.get("workdir") if isinstance(document.get("workdir"), str) else None,
     )
     state_path.unlink(missing_ok=True)
     return report
 
 
-def _wait_gone(document: dict[str, Any], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not supervisor_alive(document):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _leftovers(document: dict[str, Any]) -> list[str]:
-    found = [f"group {g}" for g in document.get("groups", []) if Path(g).exists()]
-    pids = [t["pid"] for t in document.get("tasks", [])]
-    if document.get("haproxy_pid"):
-        pids.append(document["haproxy_pid"])
+    """Groups and processes the document names that still exist (malformed entries skipped)."""
+    groups = document.get("groups")
+    found = (
+        [f"group {g}" for g in groups if isinstance(g, str) and Path(g).exists()]
+        if isinstance(groups, list)
+        else []
+    )
+    tasks = document.get("tasks")
+    pids = [t.get("pid") for t in tasks if isinstance(t, dict)] if isinstance(tasks, list) else []
+    pids.append(document.get("haproxy_pid"))
     for pid in pids:
-        try:
-            alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            alive = False
-        if alive:
+        if isinstance(pid, int) and not isinstance(pid, bool) and running(pid):
             found.append(f"process {pid}")
     return found
-
-
-def _log_tail(path: Path, size: int = 800) -> str:
-    try:
-        lines = path.read_bytes()[-size:].decode(errors="replace").strip().splitlines()
-    except OSError:
-        return "(no output)"
-    return " | ".join(lines[-5:]) or "(no output)"

@@ -20,6 +20,7 @@ from pathlib import Path
 from rightsizer.cgroup.group import Group
 from rightsizer.errors import CgroupError
 from rightsizer.fleet.child import child_setup
+from rightsizer.process import stop_child
 
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 EXITED_REASON = "Essential container in task exited"
@@ -124,13 +125,9 @@ class Task:
 
     def stop(self, grace: float = 5.0) -> TaskExit:
         """SIGTERM, then SIGKILL after `grace` seconds; also ends any child left in its group."""
+        self._stopping = True
         if self.poll() is None:
-            self.terminate()
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop_child(self.process, grace)
             self.poll()
         self._end_leftovers()
         assert self.exit is not None

@@ -9,6 +9,9 @@ run directory, the uploader reset (bundled scenario on its own fleet, unless --n
 fleet, the alarms, the load (rightsizer.load.runner, which imports Locust), the cooldown; then,
 with the fleet stopped and its last samples in the store, steps.json and manifest.json. The run
 directory is written whatever happens, Ctrl-C included ("interrupted": true).
+
+With `web` (`--web`) the load serves Locust's web UI with the "Tasks & alarms" tab
+(rightsizer.web); without steps in the plan (`web.steps.ui_plan`) the UI sets them.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ from rightsizer.metrics.store import MetricStore
 from rightsizer.rundir import RunDir, write_json
 from rightsizer.scenarios import is_bundled
 from rightsizer.slo import Slo
+from rightsizer.web.options import WebOptions
+from rightsizer.web.source import fleet_source
+from rightsizer.web.stats import Dashboard, Reservation
 
 MAX_LOCAL_WORKERS = 64
 SCENARIO_VARIABLES = ("RIGHTSIZER_UPLOAD_KB",)
@@ -72,6 +78,12 @@ class RunRequest:
     alarm_files: tuple[Path, ...] = ()
     config_file: Path | None = None
     command: tuple[str, ...] = ()
+    # True when the user gave --cooldown: exactly plan.cooldown. Otherwise plan.cooldown is the
+    # least, and the alarms may extend it to show the period after the load (alarm_hook).
+    cooldown_fixed: bool = False
+    # False when a caller builds the report itself (the demo writes it with its answer).
+    report: bool = True
+    web: WebOptions | None = None  # `--web`: Locust's web UI; with no steps in plan, it sets them
 
     def check(self) -> None:
         """UsageError naming the flag for values the plan does not cover."""
@@ -81,6 +93,8 @@ class RunRequest:
             raise UsageError(f"--expect-workers: {self.expect_workers}; give 0 or more")
         if not 0 <= self.master_bind_port <= 65535:
             raise UsageError(f"--master-bind-port: {self.master_bind_port} is not a port")
+        if self.web is not None:
+            self.web.check_bindable()
 
 
 @dataclass
@@ -123,6 +137,7 @@ def _base_manifest(request: RunRequest, path: Path, bundled: bool) -> dict[str, 
         "cooldown_seconds": plan.cooldown,
         "workers": {"local": request.workers, "remote": request.expect_workers},
         "host": request.host,
+        "web": None if request.web is None else request.web.as_dict(),
         "status": "running",
         "interrupted": False,
     }
@@ -142,7 +157,9 @@ class _Run:
         alarms = select_alarms(
             request.alarm_files, request.config_file, seed, env=os.environ, cwd=Path.cwd()
         )
-        self.watch = AlarmWatch(alarms, self.progress.note)
+        self.watch = AlarmWatch(
+            alarms, self.progress.note, extend_cooldown=not request.cooldown_fixed
+        )
         self.host = HostTarget.check(request.host) if request.host else None
         self.locustfile = locustfiles.load(self.path)  # imports Locust: last of the checks
         self.run_dir = RunDir.create(request.out, request.label or self.path.stem)
@@ -192,12 +209,30 @@ class _Run:
             expect_workers=request.expect_workers,
             master_bind_host=request.master_bind_host,
             master_bind_port=request.master_bind_port,
+            web=request.web,
         )
         self.watch.start(self.store, self.run_dir.metrics_path)
         with self.progress:
-            return run_load(
-                spec, self.store, self.progress, LoadHooks(target.task_cpu, self.watch.stop_reason)
+            hooks = LoadHooks(
+                task_cpu=target.task_cpu,
+                stop_requested=self.watch.stop_reason,
+                client_series_complete=self.watch.client_series_complete,
+                cooldown_until=self.watch.cooldown_until,
+                dashboard=self._dashboard(target) if request.web else None,
             )
+            return run_load(spec, self.store, self.progress, hooks)
+
+    def _dashboard(self, target: Target) -> Dashboard:
+        """The web UI's "Tasks & alarms" data: the fleet's tasks (none for --host), the alarms."""
+        source = fleet_source(target)
+        settings = self.request.settings
+        watch = self.watch
+        return Dashboard(
+            source,
+            lambda: watch.live.states() if watch.live is not None else [],
+            watch.alarms,
+            Reservation(settings.cpu, settings.memory) if source is not None else None,
+        )
 
     def finish(self, result: RunResult) -> None:
         """Stop alarms and fleet, then write steps.json and the final manifest."""
@@ -218,7 +253,8 @@ class _Run:
         write_json(self.run_dir.steps_path, steps_document(result.steps))
         self._write_manifest()
         self.store.close()
-        self._report()
+        if self.request.report:
+            self._report()
 
     def _report(self) -> None:
         """report.html and its charts, also for an interrupted run; a report that cannot be

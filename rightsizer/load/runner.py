@@ -7,12 +7,25 @@ run in worker processes; otherwise a LocalRunner runs them here.
 The run ends gracefully: the shape says stop, Locust stops spawning and lets every running task
 finish (up to `drain_timeout` seconds), and those requests are recorded and counted in the last
 step. A first Ctrl-C or SIGTERM ends the load this way; a second one cuts the drain short.
-After the drain, `cooldown` seconds pass with no load while the fleet is still sampled.
+After the drain, `cooldown` seconds pass with no load while the fleet is still sampled, or
+longer when the alarms need it to show the period after the load (`LoadHooks.cooldown_until`;
+not after a Ctrl-C).
+
+With `spec.web` Locust's web UI serves from the start of the load to the end of the cooldown
+(rightsizer.web). Without steps in the plan (`spec.ui_driven`) there is no shape: the user sets
+the users in the UI (each new count a step, rightsizer.web.steps) and the load ends when the
+test is stopped there (or on Ctrl-C). Stop in the UI during a run with steps ends it early.
+
+Ticks fall half a second past each whole second: the second just ended is flushed at once
+(LOCAL_SERIES_LAG has passed), and ticks keep clear of the fleet's sampler (on whole seconds)
+and of the alarms' evaluations (0.3 s past a boundary). After each tick's write the runner
+publishes its watermark (`LoadHooks.client_series_complete`), and math.inf once all is written.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import time
 from typing import Any
@@ -38,13 +51,20 @@ from rightsizer.load.spec import LoadHooks, LoadSpec
 from rightsizer.load.steps import read_series, step_stats, step_windows
 from rightsizer.load.workers import LocalWorkers
 from rightsizer.metrics.store import MetricStore
+from rightsizer.web.control import RunControl
+from rightsizer.web.server import WebServer
+from rightsizer.web.stats import Dashboard
+from rightsizer.web.steps import UiSteps
 
 WORKER_CONNECT_TIMEOUT = 60.0
 DRAINED_WAIT = 5.0
 TICK = 1.0
+TICK_PHASE = 0.5  # seconds past each whole second
 # Workers report every 3 s (Locust's WORKER_REPORT_INTERVAL); their seconds settle later.
 WORKER_SERIES_LAG = 4.0
 LOCAL_SERIES_LAG = 0.25
+STOPPED_IN_UI = "stopped in the web UI"
+WAITING_FOR_UI = "waiting: start the test in the web UI"
 
 
 class LoadRun:
@@ -60,7 +80,12 @@ class LoadRun:
         self.log = RecordLog()
         self.outcome = LoadOutcome(self.log.records)
         self.search = UserSearch(spec.plan.search) if spec.plan.search is not None else None
-        self.shape = StepShape(spec.plan, self._next_users if self.search is not None else None)
+        self.shape: StepShape | UiSteps
+        if spec.ui_driven:
+            self.shape = UiSteps(stop=lambda: gevent.spawn(self.runner.stop))
+        else:
+            self.shape = StepShape(spec.plan, self._next_users if self.search is not None else None)
+        self.web: WebServer | None = None
         self.recent = RecentRequests()
         self.bound = BoundWatch()
         self.monitor = GeneratorMonitor()
@@ -87,7 +112,7 @@ class LoadRun:
         options.headless = False  # the shape's end stops the users; the run quits Locust itself
         return Environment(
             user_classes=list(self.spec.locustfile.user_classes),
-            shape_class=self.shape,
+            shape_class=self.shape if isinstance(self.shape, StepShape) else None,
             events=locust.events,
             host=self.spec.host,
             stop_timeout=self.spec.drain_timeout,
@@ -109,8 +134,26 @@ class LoadRun:
             record_locally(events, self.log)
         events.test_stopping.add_listener(self._on_test_stopping)
         events.test_stop.add_listener(self._on_test_stop)
-        events.init.fire(environment=env, runner=runner, web_ui=None)
+        events.init.fire(environment=env, runner=runner, web_ui=self._web_ui())
         return runner
+
+    def _web_ui(self) -> Any:
+        """Locust's WebUI with rightsizer's tab (`--web`), not serving yet; else None."""
+        if self.spec.web is None:
+            return None
+        board = self.hooks.dashboard or Dashboard(None, list)
+        control = RunControl(self.spec.host, self.spec.ui_driven, self._ui_step, self._load_over)
+        self.web = WebServer.create(
+            self.environment, self.spec.web, board, control, self.spec.locustfile.path
+        )
+        return self.web.web_ui
+
+    def _ui_step(self, users: int) -> None:
+        if isinstance(self.shape, UiSteps) and self.shape.begin(users):
+            self.progress.note(f"step {len(self.shape.step_users)}: {users} users (web UI)")
+
+    def _load_over(self) -> bool:
+        return self.outcome.load_end is not None or self.shape.ended_at is not None
 
     def _next_users(self, index: int) -> int | None:
         """`--users auto`: the users of step `index`, from the steps measured so far."""
@@ -140,6 +183,8 @@ class LoadRun:
                 p95_ms=stats.latency.p95,
                 fail_ratio=stats.fail_ratio or 0.0,
                 cpu_utilization=stats.cpu_utilization,
+                rps=stats.rps,
+                p50_ms=stats.latency.p50,
             )
             for stats in step_stats(self.log.records, windows, series)
         ]
@@ -149,7 +194,17 @@ class LoadRun:
 
     def _on_test_stopping(self, **_: Any) -> None:
         if self.outcome.load_end is None:
+            if self.shape.ended_at is None and self.web is not None:
+                self._stopped_in_ui()
             self.outcome.load_end = self.shape.ended_at or time.time()
+
+    def _stopped_in_ui(self) -> None:
+        """Locust stops, asked by neither the steps nor the run: Stop (or a run time) in the
+        web UI. The end of a run the UI drives; an early end of one with steps."""
+        if isinstance(self.shape, UiSteps):
+            self.shape.stopped()
+        else:
+            self._request_stop(STOPPED_IN_UI)
 
     def _on_test_stop(self, **_: Any) -> None:
         if self.outcome.drain_end is None:
@@ -191,8 +246,12 @@ class LoadRun:
             gevent.signal_handler(signal.SIGTERM, self._on_signal),
         ]
         try:
+            if self.web is not None:
+                self.web.serve()
+                self.progress.note(f"web UI: {self.web.options.url}")
             if self._start_workers():
-                self.runner.start_shape()
+                if isinstance(self.shape, StepShape):
+                    self.runner.start_shape()
                 self._load_phase()
                 self._collect_drained()
                 self._cooldown_phase()
@@ -241,11 +300,14 @@ class LoadRun:
         }
         return True
 
-    def _sleep_to_next_tick(self, started: float) -> None:
-        gevent.sleep(max(0.0, TICK - (time.monotonic() - started)))
+    def _sleep_to_next_tick(self) -> None:
+        now = time.time()
+        gevent.sleep(max(0.0, next_tick(now) - now))
 
     def _load_phase(self) -> None:
         deadline = time.monotonic() + self.spec.plan.duration + self.spec.drain_timeout + 120
+        if self.spec.ui_driven:
+            deadline = math.inf  # the user ends it
         while self.outcome.drain_end is None:
             started = time.monotonic()
             reason = self.hooks.stop_requested()
@@ -255,10 +317,12 @@ class LoadRun:
                 self.progress.note("the load did not stop in time; ending it hard")
                 self._force_stop()
             phase = "step" if self.shape.step is not None else "starting"
+            if phase == "starting" and self.spec.ui_driven:
+                phase = WAITING_FOR_UI
             if self.shape.ended_at is not None:
                 phase = "draining"
             self._tick(phase)
-            self._sleep_to_next_tick(started)
+            self._sleep_to_next_tick()
         if self.outcome.load_end is None:
             self.outcome.load_end = self.outcome.drain_end
         self.outcome.step_starts = list(self.shape.step_starts)
@@ -282,17 +346,22 @@ class LoadRun:
             )
 
     def _cooldown_phase(self) -> None:
-        """No load from the drain's end for `cooldown` seconds; the fleet is still sampled."""
+        """No load from the drain's end for `cooldown` seconds, or until the alarms' wish if
+        that is later; the fleet is still sampled."""
         start = self.outcome.drain_end or time.time()
         self.outcome.cooldown_start = start
+        end = start + self.spec.plan.cooldown
+        # A user who stopped the run wants it over: no waiting for the alarms then.
+        if self.outcome.stop_reason != "interrupted":
+            wish = self.hooks.cooldown_until(start)
+            end = end if wish is None else max(end, wish)
         signals = self.signals
-        while time.time() < start + self.spec.plan.cooldown:
+        while time.time() < end:
             if self.signals > signals:
                 self.outcome.cooldown_cut_short = True
                 break
-            started = time.monotonic()
-            self._tick("cooldown", remaining=start + self.spec.plan.cooldown - time.time())
-            self._sleep_to_next_tick(started)
+            self._tick("cooldown", remaining=end - time.time())
+            self._sleep_to_next_tick()
         self.outcome.cooldown_end = time.time()
 
     def _tick(self, phase: str, remaining: float | None = None) -> None:
@@ -304,8 +373,10 @@ class LoadRun:
         cpu = self.monitor.sample()
         samples = self.series.add(fresh)
         samples += self.series.flush(now)
-        samples += gauges(now, self.runner.user_count, cpu, TICK)
+        users = self.runner.user_count if self.shape.started_at is not None else None
+        samples += gauges(now, users, cpu, TICK)
         self.store.put_many(samples)
+        self.hooks.client_series_complete(self.series.complete_until)
         if self.bound.check(self.shape.step, self.shape.steady(now), cpu):
             assert self.shape.step is not None
             self.outcome.generator_warnings.append(self.shape.step)
@@ -318,7 +389,8 @@ class LoadRun:
     def _snapshot(
         self, phase: str, now: float, cpu: float | None, remaining: float | None
     ) -> Snapshot:
-        if remaining is None and self.shape.started_at is not None and phase == "step":
+        timed = phase == "step" and not self.spec.ui_driven
+        if remaining is None and self.shape.started_at is not None and timed:
             remaining = self.shape.started_at + self.spec.plan.duration - now
         return Snapshot(
             phase=phase,
@@ -337,7 +409,8 @@ class LoadRun:
     def _finish(self, csv: StatsCSVFileWriter, csv_greenlet: gevent.Greenlet) -> None:
         """Last records into the store, Locust's CSV complete, Locust and workers ended."""
         fresh, self.cursor = self.log.since(self.cursor)
-        self.store.put_many(self.series.add(fresh) + self.series.close())
+        self.store.put_many(self.series.add(fresh) + self.series.close(time.time()))
+        self.hooks.client_series_complete(math.inf)
         if self.outcome.drain_end is not None:
             # Locust's CSV writer rewrites its files every CSV_STATS_INTERVAL_SEC: let it see
             # the final figures once before it is stopped.
@@ -350,8 +423,15 @@ class LoadRun:
         events.quitting.fire(environment=self.environment, reverse=True)
         self.runner.quit()
         events.quit.fire(exit_code=0)
+        if self.web is not None:
+            self.web.stop()
         if self.workers is not None:
             self.workers.stop()
+
+
+def next_tick(now: float) -> float:
+    """The first tick time after `now`: TICK_PHASE past a whole second."""
+    return math.floor(now - TICK_PHASE) + 1 + TICK_PHASE
 
 
 def run_load(

@@ -7,8 +7,12 @@ ClientRPS and ClientFailureRate (only when the second had requests), for all and
 A request counts in the second it completed, as a load balancer counts it. A second is written
 once `lag` seconds have passed after it (workers report every few seconds); a record that arrives
 later still (a very slow report) counts in the oldest second not yet written, so the sum of the
-per-second counts is always the number of requests.
-Gauges, one sample per tick: ClientUsers and GeneratorCPUUtilization (`gauges`).
+per-second counts is always the number of requests. `complete_until` is the watermark: once the
+samples `flush` returned are stored, every second before it is complete in the store (live
+alarms wait for it before they evaluate a period of these series).
+Gauges, one sample per tick: ClientUsers (once the load has started: before it, Locust has
+not had a chance to start a user, and a 0 read then is no measurement of the load) and
+GeneratorCPUUtilization (`gauges`).
 Only the first MAX_NAMES request names get series of their own.
 """
 
@@ -88,6 +92,12 @@ class ClientSeries:
         self._latency_keys[name] = key
         return key
 
+    @property
+    def complete_until(self) -> float:
+        """Every per-second sample of the seconds before this time has been returned (by `add`
+        for latencies, by `flush` for counts and rates)."""
+        return float(self._next)
+
     def flush(self, now: float) -> list[Sample]:
         """Samples of every second that ended at least `lag` seconds before `now`."""
         samples: list[Sample] = []
@@ -96,9 +106,12 @@ class ClientSeries:
             self._next += 1
         return samples
 
-    def close(self) -> list[Sample]:
-        """Samples of every second still open (the run is over, nothing more will arrive)."""
+    def close(self, now: float | None = None) -> list[Sample]:
+        """Samples of every second still open (the run is over, nothing more will arrive):
+        those with records, and with `now` every second begun before it (zero counts)."""
         last = max(self._seconds, default=self._next - 1)
+        if now is not None:
+            last = max(last, math.ceil(now) - 1)
         return self.flush(last + 1 + self._lag)
 
     def _second_samples(self, second: int, counts: _Second | None) -> list[Sample]:
@@ -119,11 +132,13 @@ class ClientSeries:
 
 
 def gauges(
-    now: float, users: int, generator_cpu: float | None, interval: float = 1.0
+    now: float, users: int | None, generator_cpu: float | None, interval: float = 1.0
 ) -> list[Sample]:
-    """The per-tick gauges: users running now, and the generator's CPU over the `interval`
-    seconds before now (stamped at that interval's middle)."""
-    out = [Sample(MetricKey.of(names.CLIENT_USERS), now, float(users), "Count")]
+    """The per-tick gauges: users running now (None: the load has not started, no sample),
+    and the generator's CPU over the `interval` seconds before now (stamped at its middle)."""
+    out = []
+    if users is not None:
+        out.append(Sample(MetricKey.of(names.CLIENT_USERS), now, float(users), "Count"))
     if generator_cpu is not None:
         stamp = now - interval / 2
         out.append(Sample(MetricKey.of(names.GENERATOR_CPU), stamp, generator_cpu, "Percent"))

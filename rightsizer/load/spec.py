@@ -10,6 +10,8 @@ from pathlib import Path
 
 from rightsizer.load.locustfile import Locustfile
 from rightsizer.load.plan import RunPlan
+from rightsizer.web.options import WebOptions
+from rightsizer.web.stats import Dashboard
 
 DRAIN_TIMEOUT = 30.0
 
@@ -27,16 +29,28 @@ class LoadSpec:
     master_bind_host: str = "127.0.0.1"
     master_bind_port: int = 0
     drain_timeout: float = DRAIN_TIMEOUT
+    web: WebOptions | None = None  # Locust's web UI (`--web`); without steps, the UI sets them
 
     @property
     def distributed(self) -> bool:
         return self.workers + self.expect_workers > 0
 
+    @property
+    def ui_driven(self) -> bool:
+        """The user sets the users in the web UI: the plan has no steps of its own."""
+        return self.web is not None and not self.plan.users and self.plan.search is None
+
 
 @dataclass(frozen=True)
 class LoadHooks:
-    """What the rest of the run offers the load: task CPU for the live line, and a stop
-    request (an alarm's `stop-run` action) that returns the reason."""
+    """What the rest of the run offers the load: task CPU for the live line, a stop request
+    (an alarm's `stop-run` action) that returns the reason, the place the runner tells how far
+    its client-side series are complete in the store (its watermark; math.inf at the end), and
+    until when the cooldown must last for the alarms, given the load's end (None: no wish),
+    and with --web the data of the "Tasks & alarms" tab."""
 
     task_cpu: Callable[[], float | None] = lambda: None
     stop_requested: Callable[[], str | None] = lambda: None
+    client_series_complete: Callable[[float], None] = lambda until: None
+    cooldown_until: Callable[[float], float | None] = lambda load_end: None
+    dashboard: Dashboard | None = None

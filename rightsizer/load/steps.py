@@ -26,6 +26,7 @@ from typing import Any
 
 from rightsizer.load.records import RequestRecord
 from rightsizer.metrics import names
+from rightsizer.metrics.service import service_samples
 from rightsizer.metrics.statistics import percentile
 from rightsizer.metrics.store import MetricKey, MetricStore
 
@@ -247,25 +248,11 @@ def steps_document(stats: Sequence[StepStats]) -> dict[str, Any]:
     return {"steps": [step.as_dict() for step in stats]}
 
 
-def _service_samples(
-    store: MetricStore, metric: str, start: float, end: float
-) -> list[tuple[float, float]]:
-    """Service-level samples of `metric`; the tasks' own samples pooled when there are none
-    (the same average: service-level samples are one per task per tick)."""
-    keys = store.keys(name=metric)
-    service = [k for k in keys if set(k.dimension_map) == {names.SERVICE_DIMENSION}]
-    tasks = [k for k in keys if names.TASK_DIMENSION in k.dimension_map]
-    chosen = service or tasks
-    samples: list[tuple[float, float]] = []
-    for key in chosen:
-        samples.extend(store.samples(key, start, end))
-    return sorted(samples)
-
-
 def read_series(store: MetricStore, start: float, end: float) -> ServerSeries:
-    """The task and generator series of [start, end) from a run's metric store."""
+    """The service's CPU and memory samples (rightsizer.metrics.service) and the generator's
+    of [start, end) from a run's metric store."""
     return ServerSeries(
-        cpu=_service_samples(store, names.CPU_UTILIZATION, start, end),
-        memory=_service_samples(store, names.MEMORY_UTILIZATION, start, end),
+        cpu=service_samples(store, names.CPU_UTILIZATION, start, end),
+        memory=service_samples(store, names.MEMORY_UTILIZATION, start, end),
         generator=store.samples(MetricKey.of(names.GENERATOR_CPU), start, end),
     )

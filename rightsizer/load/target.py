@@ -1,16 +1,24 @@
 """What the load goes to: an existing host (`--host URL`) or a fleet this run starts and stops.
 
-The fleet is `python -m rightsizer up ... --state-file RUN/fleet.json` in a subprocess of its own
-session (a Ctrl-C in the terminal reaches this process only, which then stops the load first and
-the fleet last). `up` writes the state file once its tasks are healthy:
+The fleet is `python -m rightsizer up ... --state-file RUN/fleet.json --workdir RUN/fleet` in a
+subprocess of its own session (a Ctrl-C in the terminal reaches this process only, which then
+stops the load first and the fleet last). `up` writes the state file once its tasks are healthy:
 {"url", "pid", "control_url", "tasks", "cgroup_version", "capped", "haproxy"}; it stops
-everything on SIGTERM. This module is the only place that knows that contract.
+everything on SIGTERM, which it also gets (parent-death signal) if this process dies without
+stopping it, so a crashed or SIGKILLed run leaves no fleet behind. Start it from the thread that
+lives as long as the run (the main one): Linux sends that signal when the forking thread ends.
+While load runs, the task CPU shown in the progress line comes from the supervisor's /samples
+(the latest sampling tick, from memory): polling it adds no request to the tasks being measured.
+This module is the only place that knows that contract.
+
+On cgroup v2 the run first moves itself into a container of its own when its group holds it
+alone (`rightsizer.cgroup.container`), so that the fleet it starts may cap its tasks.
 """
 
 from __future__ import annotations
 
 import http.client
-import json
+import logging
 import os
 import signal
 import subprocess
@@ -22,14 +30,21 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from rightsizer.cgroup.container import Container, enter_own, leave
 from rightsizer.config import Settings, env_name
-from rightsizer.errors import UnavailableError, UsageError
+from rightsizer.errors import CgroupError, UnavailableError, UsageError
+from rightsizer.fleet.child import child_setup
+from rightsizer.fleet.control import SAMPLES_PATH, fetch_status, task_average
+from rightsizer.fleet.state import STATE_FILE, read_state
+from rightsizer.process import stop_child, tail
 
+log = logging.getLogger("rightsizer.load")
 FLEET_START_TIMEOUT = 90.0
 FLEET_STOP_TIMEOUT = 30.0
 HOST_CHECK_TIMEOUT = 5.0
-STATE_FILE = "fleet.json"
+SAMPLES_TIMEOUT = 1.0
 FLEET_LOG = "fleet.log"
+FLEET_DIR = "fleet"  # HAProxy's configuration and the task logs, inside the run directory
 # Settings passed to `up` as flags; every other key goes through its RIGHTSIZER_* variable, so
 # the tasks see the same database and data directory as `reset` and `verify` here.
 _FLAG_KEYS = ("tasks", "cpu", "memory", "task_cmd", "port", "lb")
@@ -110,6 +125,7 @@ def fleet_command(settings: Settings, run_dir: Path) -> list[str]:
     if settings.task_cmd:
         command += ["--task-cmd", settings.task_cmd]
     command += ["--metrics-db", str(run_dir / "metrics.db")]
+    command += ["--workdir", str(run_dir / FLEET_DIR)]
     command += ["--state-file", str(run_dir / STATE_FILE)]
     return command
 
@@ -123,6 +139,7 @@ class FleetTarget:
     state: dict[str, Any]
     settings: Settings
     log_path: Path
+    container: Container | None = None
     _stopped: bool = field(default=False, repr=False)
 
     @classmethod
@@ -137,16 +154,23 @@ class FleetTarget:
         exits or is not healthy within `timeout` seconds; KeyboardInterrupt (the fleet
         stopped) as soon as `cancelled()` says so."""
         state_path, log_path = run_dir / STATE_FILE, run_dir / FLEET_LOG
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                fleet_command(settings, run_dir),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=fleet_environment(settings, dict(os.environ)),
-                start_new_session=True,
-            )
-        target = cls("", process, {}, settings, log_path)
+        container = enter_own(settings.cgroup_root)
+        try:
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    fleet_command(settings, run_dir),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=fleet_environment(settings, dict(os.environ)),
+                    # SIGTERM, not SIGKILL: the supervisor then removes its groups itself.
+                    preexec_fn=child_setup(death_signal=signal.SIGTERM),  # noqa: PLW1509
+                    start_new_session=True,
+                )
+        except BaseException:
+            _leave(container)
+            raise
+        target = cls("", process, {}, settings, log_path, container)
         try:
             target._wait_for(state_path, timeout, cancelled)
         except BaseException:  # Ctrl-C included: never leave a fleet behind
@@ -160,14 +184,17 @@ class FleetTarget:
             if cancelled():
                 raise KeyboardInterrupt
             if self.process.poll() is not None:
-                raise UnavailableError(f"the fleet did not start: {_last_line(self.log_path)}")
+                raise UnavailableError(f"the fleet did not start: {_last_words(self.log_path)}")
             if time.monotonic() > deadline:
                 raise UnavailableError(
                     f"the fleet was not healthy after {timeout:g} s; see {self.log_path}"
                 )
             time.sleep(0.1)
-        self.state = json.loads(state_path.read_text())
-        self.url = str(self.state["url"]).rstrip("/")
+        state = read_state(state_path)
+        if state is None or not isinstance(state.get("url"), str):
+            raise UnavailableError(f"the fleet's state file {state_path} is unreadable")
+        self.state = state
+        self.url = state["url"].rstrip("/")
 
     def describe(self) -> dict[str, Any]:
         s = self.settings
@@ -186,46 +213,36 @@ class FleetTarget:
         }
 
     def task_cpu(self) -> float | None:
+        """The tasks' mean CPUUtilization at the supervisor's latest sampling tick."""
         control = self.state.get("control_url")
-        if not control:
+        if not isinstance(control, str):
             return None
-        status = _get_json(str(control).rstrip("/") + "/status")
-        if not isinstance(status, dict):
+        try:
+            latest = fetch_status(control, SAMPLES_TIMEOUT, SAMPLES_PATH)
+        except UnavailableError:
             return None
-        values = [t.get("cpu_utilization") for t in status.get("tasks", [])]
-        numbers = [float(v) for v in values if isinstance(v, int | float)]
-        return sum(numbers) / len(numbers) if numbers else None
+        return task_average(latest)
 
     def stop(self) -> None:
         """SIGTERM to the fleet's PID, then SIGKILL if it has not ended in time."""
         if self._stopped:
             return
         self._stopped = True
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(FLEET_STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_child(self.process, FLEET_STOP_TIMEOUT)
+        container, self.container = self.container, None
+        _leave(container)
 
 
-def _get_json(url: str, timeout: float = 1.0) -> Any:
-    """The JSON document at an http URL, or None when it cannot be had quickly."""
-    parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        return None
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+def _leave(container: Container | None) -> None:
+    """Back to our own group (v2), once the fleet is gone; a failure costs nothing but a note."""
+    if container is None:
+        return
     try:
-        connection.request("GET", parts.path or "/")
-        reply = connection.getresponse()
-        return json.loads(reply.read()) if reply.status == 200 else None
-    except (OSError, http.client.HTTPException, ValueError):
-        return None
-    finally:
-        connection.close()
+        leave(container)
+    except CgroupError as exc:
+        log.warning("%s", exc)
 
 
-def _last_line(path: Path) -> str:
-    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
-    return lines[-1].strip() if lines else f"it exited without a word (log: {path})"
+def _last_words(path: Path) -> str:
+    words = tail(path, 1)
+    return words if words != "(no output)" else f"it exited without a word (log: {path})"

@@ -2,16 +2,21 @@
 
 Each is `python -m rightsizer.load.worker` (Locust's worker plus the recorder), in a session of
 its own so that a Ctrl-C in the terminal reaches the run only; the run ends them after the load.
-Their output goes to `worker-<i>.log` in the run directory.
+If the run itself dies (a crash, SIGKILL), the parent-death signal ends them too: start them
+from the thread that runs the load (the main one). Their output goes to `worker-<i>.log` in the
+run directory.
 """
 
 from __future__ import annotations
 
-import signal
+import contextlib
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rightsizer.fleet.child import child_setup
+from rightsizer.process import stop_child, tail
 
 WORKER_STOP_TIMEOUT = 10.0
 
@@ -51,6 +56,7 @@ class LocalWorkers:
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    preexec_fn=child_setup(),  # noqa: PLW1509 (dies with the run; see child.py)
                     start_new_session=True,
                 )
             workers.processes.append(process)
@@ -66,19 +72,16 @@ class LocalWorkers:
         for process, log in zip(self.processes, self.logs, strict=True):
             code = process.poll()
             if code is not None:
-                lines = [x for x in log.read_text(errors="replace").splitlines() if x.strip()]
-                last = lines[-1].strip() if lines else "no output"
+                last = tail(log, 1)
                 return f"worker {process.pid} exited with code {code}: {last} (log: {log})"
         return None
 
     def stop(self, timeout: float = WORKER_STOP_TIMEOUT) -> None:
-        """SIGTERM to each worker's PID; SIGKILL to those still there after `timeout`."""
+        """SIGTERM to each worker's PID (all at once); SIGKILL to those still there after
+        `timeout`."""
         for process in self.processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
         for process in self.processes:
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_child(process, timeout)

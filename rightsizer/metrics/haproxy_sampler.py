@@ -35,6 +35,12 @@ class TargetMap(Protocol):
     def targets(self) -> Mapping[str, str]: ...
 
 
+def is_healthy(status: str) -> bool:
+    """Whether HAProxy's status of a server makes it a healthy target, as the ALB counts:
+    `UP`, also `UP 1/2` (one check failed, not down yet); not DOWN, MAINT, DRAIN or NOLB."""
+    return status.split(" ", 1)[0] == "UP"
+
+
 def _int_field(row: Mapping[str, str], field: str) -> int:
     value = row.get(field) or "0"
     return int(value) if value.isdigit() else 0
@@ -75,7 +81,7 @@ class HAProxySampler:
             if r.get("pxname") == self._backend and r.get("svname") not in ("BACKEND", "FRONTEND")
         ]
         self.status = {r["svname"]: (r.get("status") or "").split(" ")[0] for r in rows}
-        healthy = sum(1 for s in self.status.values() if s == "UP")
+        healthy = sum(1 for r in rows if is_healthy(r.get("status") or ""))
         yield Sample(self._key(names.HEALTHY_HOST_COUNT), now, float(healthy), "Count")
         unhealthy = float(len(rows) - healthy)
         yield Sample(self._key(names.UNHEALTHY_HOST_COUNT), now, unhealthy, "Count")

@@ -23,8 +23,12 @@ class Recent:
 
     def latest(self) -> tuple[Sample, ...]:
         """The newest tick's samples (empty before the first tick)."""
+        return self.newest()[1]
+
+    def newest(self) -> tuple[float | None, tuple[Sample, ...]]:
+        """The newest tick's time and samples ((None, ()) before the first tick)."""
         with self._lock:
-            return self._batches[-1][1] if self._batches else ()
+            return self._batches[-1] if self._batches else (None, ())
 
     def values(self, key: MetricKey, seconds: float) -> list[float]:
         """Values of `key` from the ticks of the last `seconds` (newest tick's time as now)."""

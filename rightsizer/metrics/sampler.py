@@ -26,7 +26,11 @@ log = logging.getLogger(__name__)
 
 
 class Sampler(Protocol):
-    """Reads one source; timestamps are at the middle of the interval each sample measures."""
+    """Reads one source; timestamps are at the middle of the interval each sample measures.
+
+    `now` is the tick's *scheduled* time (epoch-aligned), for timestamps only: the loop may
+    run late on a busy machine, so a sampler that computes a rate measures its own interval
+    (as `TaskSampler` does with a monotonic clock)."""
 
     def sample(self, now: float) -> Iterable[Sample]: ...
 

@@ -13,6 +13,7 @@ timeout make that safe.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
@@ -22,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from rightsizer.errors import UsageError
 from rightsizer.metrics.names import NAMESPACE
 from rightsizer.metrics.statistics import Statistic
 
@@ -93,13 +95,17 @@ def period_start(timestamp: float, period: float) -> float:
 
 
 class MetricStore:
-    """Thread-safe access to one metrics SQLite file (created on first use)."""
+    """Thread-safe access to one metrics SQLite file (created on first use).
+
+    `readonly=True` opens an existing store of a recorded run and never creates or changes
+    it; a file that is missing, not SQLite, not a metric store or damaged raises UsageError
+    naming the file, at opening or at the read that finds the damage."""
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         if readonly:
-            uri = f"file:{path}?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10)
+            self._db = _open_readonly(path)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, timeout=10)
@@ -118,6 +124,17 @@ class MetricStore:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A damaged store found while reading a recorded run is the user's file, not a bug."""
+        if not self.readonly:
+            yield
+            return
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise unreadable(self.path, exc) from None
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -164,7 +181,7 @@ class MetricStore:
         if name is not None:
             query += " AND name = ?"
             args.append(name)
-        with self._lock:
+        with self._lock, self._reading():
             rows = self._db.execute(query, args).fetchall()
         return sorted(
             MetricKey(ns, n, tuple(tuple(pair) for pair in json.loads(d))) for ns, n, d in rows
@@ -185,14 +202,14 @@ class MetricStore:
         if end is not None:
             query += " AND s.ts < ?"
             args.append(end)
-        with self._lock:
+        with self._lock, self._reading():
             return [
                 (float(t), float(v)) for t, v in self._db.execute(query + " ORDER BY s.ts", args)
             ]
 
     def time_range(self) -> tuple[float, float] | None:
         """Oldest and newest sample timestamps of the whole store, or None when empty."""
-        with self._lock:
+        with self._lock, self._reading():
             row = self._db.execute("SELECT MIN(ts), MAX(ts) FROM samples").fetchone()
         return None if row[0] is None else (float(row[0]), float(row[1]))
 
@@ -206,6 +223,37 @@ class MetricStore:
     ) -> list[Datapoint]:
         """One datapoint per epoch-aligned period that holds at least one sample."""
         return list(aggregate(self.samples(key, start, end), period, statistic))
+
+
+def unreadable(path: Path, exc: Exception) -> UsageError:
+    """The one-line error for a metrics file that cannot be read as a metric store."""
+    return UsageError(
+        f"{path}: not a readable rightsizer metric store ({exc}); "
+        "it is damaged or not a run's metrics.db"
+    )
+
+
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing store. The path goes in as a file: URI, whose
+    percent-encoding keeps '#', '?' and '%' in directory names part of the path (a raw
+    f"file:{path}" would cut the path there and open, or create, another file)."""
+    if not path.is_file():
+        raise UsageError(f"{path}: missing; the run recorded no metrics")
+    uri = path.resolve().as_uri() + "?mode=ro"
+    if not path.with_name(path.name + "-wal").exists():
+        # No write-ahead log: no writer has the store open, so it is read as it is on disk.
+        # A plain read-only connection would create -wal and -shm files it cannot remove.
+        uri += "&immutable=1"
+    db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10)
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise unreadable(path, exc) from None
+    if not {"series", "samples"} <= tables:
+        db.close()
+        raise unreadable(path, ValueError("no series and samples tables"))
+    return db
 
 
 def aggregate(

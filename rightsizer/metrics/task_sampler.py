@@ -4,13 +4,18 @@
     MemoryUtilization = (RSS + page cache - inactive page cache) / reserved memory x 100
 
 Both are against the *reservation*, so a task capped at 0.25 vCPU reads 100% when it uses its
-whole quota (and an uncapped one may read more). Service-level series get one sample per task per
-tick, so a period's Average is across tasks and its Maximum the busiest task, as ECS publishes.
+whole quota (and an uncapped one may read more). The interval is the one measured between the
+two readings (a monotonic clock read with each), not the scheduled tick: a tick that runs late
+on a busy machine would otherwise count the extra CPU time against too short an interval. The
+sample's timestamp stays at the middle of the scheduled interval, so periods line up.
+Service-level series get one sample per task per tick, so a period's Average is across tasks and
+its Maximum the busiest task, as ECS publishes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,7 +41,8 @@ class TaskSource(Protocol):
 
 @dataclass(frozen=True)
 class _Reading:
-    at: float
+    at: float  # the scheduled tick (timestamps)
+    measured: float  # the clock when the group was read (the interval)
     usage_ns: int
     throttled: int
 
@@ -50,8 +56,10 @@ class TaskSampler:
         cpu: float,
         memory_mb: int,
         service: str = names.DEFAULT_SERVICE,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._tasks = tasks
+        self._clock = clock
         self._cpu = cpu
         self._memory_bytes = memory_mb * 1024 * 1024
         self._service = service
@@ -80,18 +88,18 @@ class TaskSampler:
 
     def _sample_task(self, task: TaskView, now: float) -> Iterator[Sample]:
         try:
-            reading = _Reading(now, task.group.usage_ns(), task.group.throttled())
+            measured = self._clock()
+            reading = _Reading(now, measured, task.group.usage_ns(), task.group.throttled())
             memory = task.group.memory()
         except CgroupError:
             return  # the task ended between listing and reading
         previous = self._last.get(task.task_id)
         self._last[task.task_id] = reading
-        if previous is None or now <= previous.at:
+        if previous is None or now <= previous.at or measured <= previous.measured:
             return
-        interval = now - previous.at
-        at = previous.at + interval / 2  # the middle of the measured interval
+        at = previous.at + (now - previous.at) / 2  # the middle of the scheduled interval
         used = max(0, reading.usage_ns - previous.usage_ns) / 1e9
-        cpu = used / (self._cpu * interval) * 100
+        cpu = used / (self._cpu * (measured - previous.measured)) * 100
         mem = memory.in_use / self._memory_bytes * 100
         throttled = float(max(0, reading.throttled - previous.throttled))
         tid = task.task_id

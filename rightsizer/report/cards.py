@@ -16,6 +16,9 @@ from rightsizer.analysis.slo import users_at_slo, value_at_users
 from rightsizer.analysis.steps import load_points
 from rightsizer.report import format as fmt
 
+# The run's own figure is a step that ran; the answer's is usually interpolated between steps.
+MEASURED = "measured: last good step"
+
 
 @dataclass(frozen=True)
 class Card:
@@ -32,15 +35,14 @@ def cards(run: Run) -> list[Card]:
     limit = users_at_slo(run.steps, run.slo)
     knee = find_knee(load_points(run.steps))
     slo = f"p95 < {fmt.ms(run.slo.p95_ms)}, failures < {run.slo.failure_pct:g}%"
+    label = f"Users within the SLO ({MEASURED})"
     if limit.measured_users is None:
-        users = Card("Users within the SLO", "none", f"no step met {slo}", "bad")
+        users = Card(label, "none", f"no step met {slo}", "bad")
     elif limit.broke:
-        estimate = f"≈ {limit.users:.1f} by interpolation; " if limit.users else ""
-        users = Card("Users within the SLO", str(limit.measured_users), f"{estimate}{slo}", "good")
+        estimate = f"interpolated ≈ {limit.users:.1f}; " if limit.interpolated else ""
+        users = Card(label, str(limit.measured_users), f"{estimate}{slo}", "good")
     else:
-        users = Card(
-            "Users within the SLO", f"≥ {limit.measured_users}", f"held at every step; {slo}"
-        )
+        users = Card(label, f"≥ {limit.measured_users}", f"held at every step; {slo}")
     result = [users]
     if knee is not None:
         value = f"{knee.users:.1f}" if knee.reached else f"≥ {knee.users:.0f}"
@@ -57,7 +59,8 @@ def cards(run: Run) -> list[Card]:
         cpu = value_at_users(run.steps, limit.users, "cpu_utilization")
         if cpu is not None:
             where = "CPU at the SLO limit" if limit.broke else "CPU at the highest step"
-            result.append(Card(where, fmt.pct(cpu), "service average, of the reservation"))
+            at = f"at ≈ {limit.users:.1f} users, " if limit.interpolated else ""
+            result.append(Card(where, fmt.pct(cpu), f"service average {at}of the reservation"))
     bottleneck = name_bottleneck(run)
     tone = "good" if bottleneck.part is Part.NOTHING_YET else "plain"
     result.append(Card("What limits", bottleneck.part.value, bottleneck.evidence[0], tone))
@@ -66,21 +69,24 @@ def cards(run: Run) -> list[Card]:
 
 
 def _alarm_card(run: Run, alarm: Alarm) -> Card:
-    outcome = alarm_outcome(alarm.history, run.load_end)
+    load_end = run.load_end or run.end
+    outcome = alarm_outcome(alarm.history, load_end)
     label = f"Alarm {alarm.name}"
+    final = outcome.final_state.value if outcome.final_state else "–"
     if outcome.first_alarm is None:
-        return Card(label, "never fired", f"final state {outcome.final_state or '–'}")
+        return Card(label, "never fired", f"final state {final}")
     fired = f"ALARM at {fmt.clock(outcome.first_alarm - run.origin)}"
-    if outcome.returned_to_ok and outcome.ok_after_load_s is not None:
-        when = outcome.ok_after_load_s
-        after = f"{fmt.clock(when)} after the load" if when >= 0 else "before the load ended"
-        return Card(label, "back to OK", f"{fired}; OK {after}", "good")
-    return Card(label, outcome.final_state or "–", f"{fired}; did not return to OK", "bad")
+    flaps = f"; {outcome.flaps} flap{'s' if outcome.flaps != 1 else ''}" if outcome.flaps else ""
+    after = outcome.back_to_ok_after(load_end)
+    if after is None:
+        return Card(label, final, f"{fired}; not back to OK after the load{flaps}", "bad")
+    when = f"{fmt.clock(after)} after the load" if after > 0 else "as the load ended"
+    return Card(label, "back to OK", f"{fired}; OK {when}{flaps}", "good")
 
 
 def answer_cards(answer: Answer) -> list[Card]:
     """The answer, one card per question."""
-    few, many = answer.scaling_tasks
+    many = f"{answer.scaling_tasks[1]} tasks" if answer.scaling_tasks else ""
     slo = f"p95 < {fmt.ms(answer.slo_p95_ms)}, failures < {answer.slo_failure_pct:g}%"
     threshold = "not measured"
     threshold_detail = f"the seed used {answer.seed_threshold:g}%"
@@ -95,8 +101,14 @@ def answer_cards(answer: Answer) -> list[Card]:
     elif answer.usl_max_users is not None:
         usl = f"; by the USL fit no task count gets there (at most ≈ {answer.usl_max_users:.0f})"
     kappa = fmt.number(answer.usl_kappa, 4)
+    basis = "interpolated" if answer.users_interpolated else MEASURED
     result = [
-        Card("Users per task at the SLO", fmt.number(answer.users_per_task), slo, "good"),
+        Card(
+            f"Users per task at the SLO ({basis})",
+            fmt.number(answer.users_per_task),
+            slo,
+            "good" if answer.users_per_task is not None else "plain",
+        ),
         Card(
             "Knee (per task)",
             fmt.number(answer.knee_users)
@@ -114,19 +126,19 @@ def answer_cards(answer: Answer) -> list[Card]:
             f"with {answer.headroom:.0%} headroom, if tasks scaled linearly{usl}",
         ),
         Card(
-            f"{few} → {many} tasks",
+            answer.scaling_label("→"),
             f"×{fmt.number(answer.throughput_ratio, 2)}",
             f"throughput; USL σ {fmt.number(answer.usl_sigma, 3)}, κ {kappa}",
         ),
         Card(
-            f"What limits {many} tasks",
+            f"What limits {many}" if many else "What limits",
             answer.limiting_part or "not measured",
             "; ".join(answer.limiting_evidence),
         ),
         Card(
             "Alarm back to OK after the load",
             {True: "yes", False: "no", None: "never fired"}[answer.alarm_returned_to_ok],
-            "",
+            answer.alarm_name or "no alarm recorded",
             {True: "good", False: "bad", None: "plain"}[answer.alarm_returned_to_ok],
         ),
     ]

@@ -1,5 +1,6 @@
-"""A run's charts over time, as PNG: users and RPS; p50/p90/p99; task CPU with the alarm
-threshold and ALARM periods; memory. Time is seconds since the load started (m:ss).
+"""A run's charts over time, as PNG: users and RPS; p50/p90/p95/p99 against the SLO; task
+CPU with what the alarm evaluated, its threshold and ALARM periods; memory. Time is seconds
+since the load started (m:ss).
 
 A chart without data is left out (None) and the report says what is missing.
 
@@ -15,14 +16,18 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from rightsizer.analysis.alarm_episodes import alarm_episodes
-from rightsizer.analysis.run import Run
+from rightsizer.analysis.run import Alarm, Run
 from rightsizer.analysis.series import Series
 from rightsizer.metrics import names
 from rightsizer.metrics.statistics import percentile
+from rightsizer.metrics.store import Datapoint
 from rightsizer.report import curves, style
 from rightsizer.report import format as fmt
 
 SMOOTH_S = 5
+# p95 is the SLO's own percentile: drawn solid against the SLO line, the others dashed.
+SLO_PERCENTILE = 95
+PERCENTILES = ((50, style.P50), (90, style.P90), (SLO_PERCENTILE, style.P95), (99, style.P99))
 
 
 @dataclass(frozen=True)
@@ -105,8 +110,9 @@ def latency_chart(run: Run) -> Chart | None:
     width = _bucket_width(run)
     t0 = run.origin
     drawn: list[float] = []
-    for p, colour in ((50, style.P50), (90, style.P90), (99, style.P99)):
-        series = run.latency.buckets(width, _percentile(p), origin=t0)
+    lines = latency_lines(run, width)
+    for p, colour in PERCENTILES:
+        series = lines[p]
         ax.plot(
             np.asarray(series.times) - t0,
             series.values,
@@ -115,6 +121,7 @@ def latency_chart(run: Run) -> Chart | None:
             marker="o",
             markersize=2.5,
             label=f"p{p}",
+            linestyle="-" if p == SLO_PERCENTILE else (0, (4, 2)),
         )
         drawn += series.values
     ax.axhline(
@@ -129,8 +136,31 @@ def latency_chart(run: Run) -> Chart | None:
     _frame(ax, run, label_steps=True)
     style.legend(fig, [ax])
     return Chart(
-        "latency", "Response times", f"Percentiles over {width:g}-second windows.", style.png(fig)
+        "latency",
+        "Response times",
+        f"Nearest-rank percentiles over {width:g}-second windows; p95 (solid) is the one the "
+        "SLO limits.",
+        style.png(fig),
     )
+
+
+def latency_lines(run: Run, width: float) -> dict[int, Series]:
+    """The latency chart's lines: each drawn percentile (the SLO's p95 among them) of the
+    raw response times per `width`-second window from the load start, nearest-rank."""
+    return {
+        p: run.latency.buckets(width, _percentile(p), origin=run.origin) for p, _ in PERCENTILES
+    }
+
+
+def alarm_line(run: Run, metric: str) -> tuple[Alarm, np.ndarray, np.ndarray] | None:
+    """The service line of a utilization chart when an alarm watches `metric`: the alarm,
+    and the stairs' edges (epoch seconds) and values, one stair per datapoint it evaluated
+    (its statistic per period over the raw samples; NaN where a period had none)."""
+    watched = next((a for a in run.alarms if a.metric_name == metric and a.view and a.period), None)
+    if watched is None or watched.period is None:
+        return None
+    edges, values = _stairs(watched.view, watched.period)
+    return watched, edges, values
 
 
 def cpu_chart(run: Run) -> Chart | None:
@@ -181,18 +211,21 @@ def _utilization_chart(
             label=f"task {task}",
         )
     alarms = [a for a in run.alarms if a.metric_name == metric]
-    period = next((a.period for a in alarms if a.period), None)
-    if service and period:
-        # What the alarm evaluates: the service average per epoch-aligned period.
-        view = service.buckets(period, lambda v: sum(v) / len(v))
-        edges = [*(t - period / 2 - t0 for t in view.times), view.times[-1] + period / 2 - t0]
+    line = alarm_line(run, metric)
+    watched = line[0] if line else None
+    if line is not None:
+        # Exactly what the alarm evaluated: its statistic per epoch-aligned period over the
+        # raw samples of its series (a mean of per-second means would weigh seconds, not
+        # samples, and differ whenever a task starts or stops within a period).
+        alarm, edges, values = line
         ax.stairs(
-            view.values,
-            edges,
+            values,
+            edges - t0,
             color=style.SERVICE,
             linewidth=2.2,
             baseline=None,
-            label=f"service, {period:g} s averages (what the alarm sees)",
+            label=f"service {alarm.statistic or 'statistic'} per {alarm.period:g} s "
+            f"(what {alarm.name} evaluates)",
         )
     elif service:
         ax.plot(
@@ -202,8 +235,14 @@ def _utilization_chart(
             linewidth=2.2,
             label="service average",
         )
-    top = max([100.0, *service.values, *(v for s in tasks.values() for v in s.values)])
-    caption = f"Per task ({SMOOTH_S} s means) and the service average, in {unit}."
+    viewed = [p.value for a in alarms for p in a.view]
+    top = max([100.0, *service.values, *viewed, *(v for s in tasks.values() for v in s.values)])
+    caption = f"Per task ({SMOOTH_S} s means) and the service, in {unit}."
+    if watched is not None and watched.period is not None:
+        caption += (
+            f" The service line is the alarm's own datapoints: {watched.statistic} of the "
+            f"raw samples per {watched.period:g} s period."
+        )
     for alarm in alarms:
         for episode in alarm_episodes(alarm.history, until=run.end):
             ax.axvspan(
@@ -224,6 +263,17 @@ def _utilization_chart(
     _frame(ax, run, label_steps=False)
     style.legend(fig, [ax])
     return Chart(name, title, caption, style.png(fig))
+
+
+def _stairs(view: Sequence[Datapoint], period: float) -> tuple[np.ndarray, np.ndarray]:
+    """Edges and values for `Axes.stairs`: one stair per datapoint, a gap (NaN) for every
+    period without one, as the alarm had no datapoint then."""
+    first = view[0].timestamp
+    slots = round((view[-1].timestamp - first) / period) + 1
+    values = np.full(slots, np.nan)
+    for point in view:
+        values[round((point.timestamp - first) / period)] = point.value
+    return first + period * np.arange(slots + 1), values
 
 
 def _frame(ax: Axes, run: Run, label_steps: bool) -> None:

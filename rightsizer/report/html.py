@@ -111,17 +111,21 @@ def render_report(run: Run, charts: tuple[Chart, ...], answer: Answer | None = N
 
 
 def _run_facts(run: Run) -> dict[str, Any]:
-    cpu, memory = run.number("cpu"), run.number("memory")
+    """The header line: what the load went to (manifest["target"]), steps, time, URL."""
+    users = ", ".join(str(s.users) for s in run.steps) or "–"
     return {
         "label": run.label,
         "started": fmt.utc(run.origin),
-        "host": run.setting("host") or "–",
-        "tasks": run.tasks or "–",
-        "caps": f"{cpu:g} vCPU, {memory:g} MiB" if cpu and memory else "–",
+        "host": run.target.url or _text(run.manifest.get("host")) or "–",
+        "target": run.target.summary,
         "duration": fmt.clock((run.load_end or run.end) - run.origin),
-        "users": ", ".join(str(s.users) for s in run.steps) or "–",
+        "users": f"{users} (chosen by the search, in run order)" if run.searched else users,
         "path": str(run.path or ""),
     }
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def write_comparison(

@@ -14,8 +14,9 @@ from typing import Any
 from rightsizer.analysis.bottleneck import Part, name_bottleneck
 from rightsizer.analysis.knee import find_knee
 from rightsizer.analysis.run import Run
-from rightsizer.analysis.slo import users_at_slo
+from rightsizer.analysis.slo import breaches, users_at_slo, verdict
 from rightsizer.analysis.steps import Step, load_points
+from rightsizer.analysis.target import UNCAPPED, RunTarget, TargetKind, plural
 from rightsizer.report import format as fmt
 
 
@@ -71,11 +72,12 @@ def step_rows(run: Run) -> list[dict[str, Any]]:
     """One row per step in run order: cells, SLO verdict, per-request-name details."""
     rows = []
     for step in run.steps:
-        breaches = run.slo.breaches(step)
-        met = run.slo.met_by(step)
+        met = verdict(step, run.slo)
+        # Each figure judged on its own by the one SLO, so a cell is red exactly when the
+        # SLO names that figure among the step's breaches.
         missed = {
-            "p95_ms": step.p95_ms is not None and step.p95_ms >= run.slo.p95_ms,
-            "failure_pct": (step.failure_pct or 0.0) >= run.slo.failure_pct,
+            "p95_ms": not run.slo.met(step.p95_ms, None),
+            "failure_pct": not run.slo.met(None, step.failure_pct),
         }
         cells = []
         for column in COLUMNS:
@@ -90,7 +92,7 @@ def step_rows(run: Run) -> list[dict[str, Any]]:
                 "users": step.users,
                 "cells": cells,
                 "slo": "–" if met is None else "met" if met else f"missed: {which}",
-                "slo_reason": "; ".join(breaches),
+                "slo_reason": "; ".join(breaches(step, run.slo)),
                 "slo_tone": "" if met is None else "good" if met else "bad",
                 "generator_bound": step.generator_bound,
                 "start": fmt.clock(step.start - run.origin) if step.start is not None else "–",
@@ -113,14 +115,12 @@ def step_rows(run: Run) -> list[dict[str, Any]]:
 
 
 def headline(run: Run) -> list[tuple[str, bool]]:
-    """One sentence in (text, bold) pieces."""
-    tasks = run.tasks
-    cpu, memory = run.number("cpu"), run.number("memory")
-    caps = f" ({cpu:g} vCPU, {memory:g} MiB)" if cpu and memory else ""
-    who = f"{tasks} task{'s' if tasks != 1 else ''}" if tasks else "The target"
+    """One sentence in (text, bold) pieces: what the target was (from manifest["target"],
+    never the settings' defaults), how far it held the SLO (the measured last good step),
+    the knee and what limits."""
+    parts = _who(run.target)
     limit = users_at_slo(run.steps, run.slo)
     knee = find_knee(load_points(run.steps))
-    parts: list[tuple[str, bool]] = [(who, True), (caps, False)]
     if limit.measured_users is None:
         parts.append((" met the SLO at no step", False))
     else:
@@ -128,6 +128,7 @@ def headline(run: Run) -> list[tuple[str, bool]]:
         parts += [
             (" stayed within the SLO up to ", False),
             (f"{more}{limit.measured_users} users", True),
+            (" (measured: last good step)", False),
         ]
     if knee is not None and knee.reached:
         parts += [("; throughput stopped growing at ", False), (f"≈ {knee.users:.1f} users", True)]
@@ -136,6 +137,17 @@ def headline(run: Run) -> list[tuple[str, bool]]:
         parts += [("; what limits: ", False), (part.value, True)]
     parts.append((".", False))
     return parts
+
+
+def _who(target: RunTarget) -> list[tuple[str, bool]]:
+    if target.kind is TargetKind.HOST:
+        return [("An external target", True), (" (tasks unknown)", False)]
+    if target.kind is TargetKind.UNKNOWN or target.tasks is None:
+        return [("The target", True), (f" ({target.summary})", False)]
+    tasks = plural(target.tasks, "task")
+    if target.capped is False:
+        return [(tasks, True), (", ", False), (UNCAPPED, True), (",", False)]
+    return [(tasks, True), (f" ({target.caps})", False)]
 
 
 def alarm_rows(run: Run) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from rightsizer.alarms.actions import ActionRunner, notification
@@ -188,3 +189,38 @@ def test_percentile_alarms_say_extended_statistic() -> None:
     assert trigger["StatisticType"] == "ExtendedStatistic"
     assert trigger["ExtendedStatistic"] == "p95"
     assert "Statistic" not in trigger
+
+
+def test_close_ends_a_command_still_running_and_skips_the_rest(
+    lines: list[str], tmp_path: Path
+) -> None:
+    """A command may run 30 s; closing (the run is over) waits `timeout`, then ends ours by
+    its PID's process group, so nothing outlives the run."""
+    pid_file = tmp_path / "pid"
+    runner = ActionRunner(log=lines.append, command_timeout=30)
+    alarm = definition(
+        AlarmActions=[f"command:echo $$ > {pid_file}; exec sleep 30", "command:echo late"]
+    )
+    runner.on_transition(alarm, transition())
+    deadline = time.monotonic() + 10
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, "the command did not start"
+        time.sleep(0.02)
+    pid = int(pid_file.read_text())
+    assert psutil.pid_exists(pid)
+    started = time.monotonic()
+    runner.close(timeout=0.5)
+    assert time.monotonic() - started < 3  # not the command's 30 s
+    assert not psutil.pid_exists(pid)
+    slow, late = runner.results
+    assert not slow.ok and "ended when the run ended" in slow.detail
+    assert not late.ok and "not run" in late.detail
+
+
+def test_close_lets_quick_actions_finish(lines: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "done"
+    runner = ActionRunner(log=lines.append)
+    runner.on_transition(definition(AlarmActions=[f"command:sleep 0.2; touch {out}"]), transition())
+    runner.close()
+    assert out.exists()
+    assert [r.ok for r in runner.results] == [True]

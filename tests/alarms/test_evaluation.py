@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rightsizer.alarms.evaluation import Window, evaluate
@@ -201,3 +201,69 @@ def test_m_of_n_counts_match_a_brute_force_check(
     assert outcome.state is expected
     counted = breaching if expected is ALARM else n - breaching
     assert outcome.reason.startswith(f"Threshold Crossed: {counted} out of the last {n} ")
+
+
+# -- brute force: windows with missing periods, under each TreatMissingData ---------------------
+
+
+def brute_force(
+    periods: list[float | None],
+    *,
+    n: int,
+    m: int,
+    threshold: float,
+    treat: str,
+    previous: AlarmState,
+) -> AlarmState:
+    """The spec's rules written out plainly, over a range of N + 2 periods (oldest first)."""
+    real = [v for v in periods if v is not None]
+    if len(real) >= n:
+        return ALARM if sum(v > threshold for v in real[-n:]) >= m else OK
+    recent = periods[-n:]
+    bad = sum(1 for v in recent if v is not None and v > threshold)
+    missing = sum(1 for v in recent if v is None)
+    if treat in ("breaching", "notBreaching"):
+        filled = bad + (missing if treat == "breaching" else 0)
+        return ALARM if filled >= m else OK
+    if not real:
+        return INSUFFICIENT if treat == "missing" else previous
+    if bad >= m:
+        return ALARM
+    return OK if bad + missing < m else previous
+
+
+@settings(max_examples=500)  # cheap examples; the rarer M-of-N corners need many
+@given(
+    # Below, at and above the threshold (20, GreaterThan), or missing: the cases that count.
+    values=st.lists(st.one_of(st.none(), st.sampled_from([5.0, 20.0, 35.0])), max_size=8),
+    treat=st.sampled_from(TREATMENTS),
+    previous=st.sampled_from(list(AlarmState)),
+    data=st.data(),
+)
+def test_missing_datapoints_match_a_brute_force_check(
+    values: list[float | None],
+    treat: str,
+    previous: AlarmState,
+    data: st.DataObject,
+) -> None:
+    threshold = 20.0
+    n = data.draw(st.integers(1, 6), label="N")
+    m = data.draw(st.integers(1, n), label="M")
+    alarm = definition(
+        EvaluationPeriods=n, DatapointsToAlarm=m, Threshold=threshold, TreatMissingData=treat
+    )
+    # The range the live evaluator and replay build: N + 2 periods, padded with missing ones.
+    periods = ([None] * (n + 2) + values)[-(n + 2) :]
+    window = Window(
+        T0,
+        60,
+        tuple(
+            None if v is None else Datapoint(T0 - (n + 2 - i) * 60, v, 1)
+            for i, v in enumerate(periods)
+        ),
+    )
+    outcome = evaluate(alarm, window, previous, "earlier reason")
+    expected = brute_force(periods, n=n, m=m, threshold=threshold, treat=treat, previous=previous)
+    assert outcome.state is expected
+    if outcome.state is previous and not outcome.decided:
+        assert outcome.reason == "earlier reason"

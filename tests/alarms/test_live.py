@@ -1,11 +1,13 @@
-"""Live evaluation: deterministic with an injected clock, and once against the wall clock."""
+"""Live evaluation: deterministic with an injected clock, against the wall clock, and against
+a real fleet whose task starts to burn CPU."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +17,17 @@ from hypothesis import strategies as st
 from rightsizer.alarms import history
 from rightsizer.alarms.actions import ActionRunner
 from rightsizer.alarms.live import LiveAlarms
+from rightsizer.alarms.sources import seed_alarm
 from rightsizer.alarms.state import AlarmState
 from rightsizer.alarms.timeline import Transition, evaluate_series
+from rightsizer.fleet.fleet import Fleet
+from rightsizer.fleet.spec import FleetSpec
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample
 from tests.alarms.helpers import T0, definition
+from tests.fleet.conftest import our_groups
 
 CPU = MetricKey.of("CPUUtilization", ServiceName="uploader")
+REQUESTS = MetricKey.of("ClientRequestCount")
 OK, ALARM, INSUFFICIENT = AlarmState.OK, AlarmState.ALARM, AlarmState.INSUFFICIENT_DATA
 
 
@@ -122,6 +129,107 @@ def test_stop_run_action_sets_stop_requested(store: MetricStore) -> None:
     assert live.stop_requested.is_set()
 
 
+# A client-side alarm that sees whether a 10 s period is whole: the runner writes one
+# ClientRequestCount sample per second, so a complete period has SampleCount 10.
+WHOLE_PERIOD = definition(
+    AlarmName="whole-period",
+    MetricName="ClientRequestCount",
+    Dimensions=None,
+    Statistic="SampleCount",
+    Period=10,
+    Threshold=10,
+    ComparisonOperator="GreaterThanOrEqualToThreshold",
+)
+
+
+def put_requests(store: MetricStore, seconds: range) -> None:
+    store.put_many(Sample(REQUESTS, T0 + s + 0.5, 3.0) for s in seconds)
+
+
+def test_a_client_side_period_waits_for_the_runners_watermark(store: MetricStore) -> None:
+    cpu = definition(Period=10)
+    live = LiveAlarms(
+        [WHOLE_PERIOD, cpu],
+        store,
+        db_path=store.path,
+        clock=Clock(T0 - 1),
+        wait_for_client_series=True,
+    )
+    put_per_second(store, T0, [30.0] * 10)  # the fleet's samples are in at once
+    put_requests(store, range(9))  # the runner has not written its last second yet
+    # The server-side alarm is evaluated on time; the client-side one waits.
+    assert [t.alarm_name for t in live.evaluate_due(T0 + 10.3)] == ["cpu-high"]
+    live.client_series_complete(T0 + 9)
+    assert live.evaluate_due(T0 + 10.4) == []  # not yet complete up to the boundary
+    put_requests(store, range(9, 10))
+    live.client_series_complete(T0 + 10)
+    (transition,) = live.evaluate_due(T0 + 10.5)
+    assert (transition.alarm_name, transition.time, transition.new_state) == (
+        "whole-period",
+        T0 + 10,
+        ALARM,
+    )
+    # What a replay of the same series says: live agrees with it.
+    replayed = evaluate_series(WHOLE_PERIOD, store.samples(REQUESTS), T0 + 10, T0 + 10)
+    assert [(t.time, t.new_state) for t in replayed.transitions] == [(T0 + 10, ALARM)]
+
+
+def test_without_the_watermark_a_client_period_would_be_judged_incomplete(
+    store: MetricStore,
+) -> None:
+    """What live evaluation did before: the runner's last second was not in at +0.3 s."""
+    live = LiveAlarms([WHOLE_PERIOD], store, db_path=store.path, clock=Clock(T0 - 1))
+    put_requests(store, range(9))
+    (transition,) = live.evaluate_due(T0 + 10.3)
+    assert transition.new_state is OK  # 9 of 10 seconds: a replay would say ALARM
+
+
+def test_the_evaluator_wakes_when_the_watermark_passes_a_boundary(store: MetricStore) -> None:
+    clock = Clock(T0 - 1)
+    seen: list[float] = []
+    live = LiveAlarms(
+        [WHOLE_PERIOD],
+        store,
+        db_path=store.path,
+        clock=clock,
+        on_transition=lambda _: seen.append(time.monotonic()),
+        wait_for_client_series=True,
+    )
+    clock.now = T0 + 10.5  # the boundary has passed; the clock stands still from here
+    put_requests(store, range(10))
+    live.start()
+    try:
+        time.sleep(0.3)
+        assert seen == []  # complete in the store, but the runner has not said so
+        said = time.monotonic()
+        live.client_series_complete(T0 + 10)
+        deadline = said + 3
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        live.stop()
+    assert seen and seen[0] - said < 0.5
+    assert [i.new_state for i in history.read_history(store.path)] == ["ALARM"]
+
+
+def test_stop_evaluates_the_boundaries_due(store: MetricStore) -> None:
+    clock = Clock(T0 - 1)
+    live = LiveAlarms(
+        [definition(Period=10), WHOLE_PERIOD],
+        store,
+        db_path=store.path,
+        clock=clock,
+        wait_for_client_series=True,
+    )
+    put_per_second(store, T0, [30.0] * 10)
+    put_requests(store, range(10))
+    live.client_series_complete(float("inf"))  # the runner has written everything
+    clock.now = T0 + 10.31
+    live.stop()  # no thread ran: stop() itself evaluates what is due
+    recorded = sorted((i.alarm_name, i.new_state) for i in history.read_history(store.path))
+    assert recorded == [("cpu-high", "ALARM"), ("whole-period", "ALARM")]
+
+
 def test_bad_settle_and_duplicate_names_are_refused(store: MetricStore) -> None:
     with pytest.raises(ValueError, match="settle"):
         LiveAlarms([definition()], store, db_path=store.path, settle=12)
@@ -180,6 +288,33 @@ def test_actions_fire_only_on_transitions(
     assert all(f"-> {state}:" in line for line, (_, state) in zip(lines, changes, strict=True))
 
 
+class FirstReading:
+    """The wall clock, remembering its first reading (LiveAlarms' creation time)."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+
+    def __call__(self) -> float:
+        now = time.time()
+        if self.first is None:
+            self.first = now
+        return now
+
+
+def first_evaluated_boundary(first_sample: float, created: float, period: int) -> float:
+    """The boundary whose evaluation first sees the data: that of the period holding the first
+    sample, unless that period ended before the evaluator existed (it never evaluates a
+    boundary before its creation): then the one after its creation."""
+    return float((int(max(first_sample, created) // period) + 1) * period)
+
+
+def test_first_evaluated_boundary() -> None:
+    # A sample stamped 0.25 s back, in the period before the evaluator was created.
+    assert first_evaluated_boundary(T0 - 0.1, T0 + 0.15, 10) == T0 + 10
+    assert first_evaluated_boundary(T0 + 3.0, T0 + 0.15, 10) == T0 + 10
+    assert first_evaluated_boundary(T0 + 12.0, T0 + 0.15, 10) == T0 + 20
+
+
 @pytest.mark.slow
 def test_live_alarm_is_recorded_within_one_second_of_the_boundary(tmp_path: Path) -> None:
     """A writer thread stores a CPU-like 90 % every 0.5 s on the wall clock; the 10 s, 1 of 1
@@ -194,8 +329,9 @@ def test_live_alarm_is_recorded_within_one_second_of_the_boundary(tmp_path: Path
                 writer.put(CPU, now - 0.25, 90.0)  # the middle of the 0.5 s it measures
                 stop.wait(0.5)
 
+    clock = FirstReading()
     with MetricStore(db) as store:
-        live = LiveAlarms([definition(Period=10)], store, db_path=db)
+        live = LiveAlarms([definition(Period=10)], store, db_path=db, clock=clock)
         writer = threading.Thread(target=write, daemon=True)
         writer.start()
         live.start()
@@ -214,11 +350,76 @@ def test_live_alarm_is_recorded_within_one_second_of_the_boundary(tmp_path: Path
     assert seen is not None, "no transition recorded"
     (item,) = history.read_history(db)
     assert item.new_state == "ALARM"
-    boundary = (int(first_sample // 10) + 1) * 10  # the period holding it ends here
+    assert clock.first is not None
+    boundary = first_evaluated_boundary(first_sample, clock.first, 10)
     assert item.timestamp == boundary
     delay = seen - boundary
     print(f"ALARM recorded {delay:.3f} s after the boundary")
     assert delay <= 1.0
+
+
+BURNER = Path(__file__).parent / "burner_task.py"
+
+
+@pytest.mark.slow
+@pytest.mark.cgroups
+@pytest.mark.haproxy
+def test_a_burner_task_in_a_real_fleet_fires_within_a_second_of_the_boundary(
+    tmp_path: Path,
+) -> None:
+    """Issue 5: a task in a real capped cgroup idles (the seed alarm, at 10 s, goes OK), then
+    burns 80 % of its reservation; the ALARM is in metrics.db no later than 1 s after the
+    boundary of the first period whose average crosses 20 %."""
+    flag = tmp_path / "burn"
+    command = (sys.executable, str(BURNER), "--port", "{port}", "--burn", "0.8", "--cpu",
+               "0.25", "--burn-when", str(flag))  # fmt: skip
+    spec = FleetSpec(workdir=tmp_path / "fleet", tasks=1, cpu=0.25, command=command)
+    recorded: dict[AlarmState, tuple[float, float]] = {}  # state -> (boundary, wall clock)
+
+    def on_transition(transition: Transition) -> None:
+        # Called after the transition is written to metrics.db: the record is at least this old.
+        recorded[transition.new_state] = (transition.time, time.time())
+
+    with MetricStore(tmp_path / "metrics.db") as store:
+        fleet = Fleet(spec, store=store, ledger_dir=tmp_path / "ledger")
+        fleet.start()
+        live: LiveAlarms | None = None
+        try:
+            if not fleet.capped:
+                pytest.skip(f"no permission for cgroups here: {fleet.warnings}")
+            live = LiveAlarms(
+                [seed_alarm(period=10, actions=())],
+                store,
+                db_path=store.path,
+                on_transition=on_transition,
+            )
+            live.start()
+            wait_for(lambda: OK in recorded, 25, "the idle task's OK")
+            flag.touch()
+            wait_for(lambda: ALARM in recorded, 25, "the burning task's ALARM")
+            samples = store.samples(CPU)
+        finally:
+            if live is not None:
+                live.stop()
+            fleet.stop()
+    assert our_groups() == []  # the fleet removed its cgroups
+    boundary, at = recorded[ALARM]
+    # The boundary that completes the breach, from the stored samples (as a replay finds it).
+    offline = evaluate_series(seed_alarm(period=10), samples, recorded[OK][0], boundary)
+    assert [t.new_state for t in offline.transitions][-1:] == [ALARM]
+    assert offline.transitions[-1].time == boundary
+    delay = at - boundary
+    print(f"CPU ALARM recorded {delay:.3f} s after the boundary (fleet, 10 s period)")
+    assert 0 < delay <= 1.0
+    assert [i.new_state for i in history.read_history(tmp_path / "metrics.db")] == ["OK", "ALARM"]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout:g} s: {what}")
+        time.sleep(0.02)
 
 
 def test_states_before_any_evaluation_and_an_empty_set(store: MetricStore) -> None:

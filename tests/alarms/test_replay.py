@@ -12,8 +12,6 @@ import pytest
 from rightsizer.alarms.replay import (
     ReplayGrid,
     RunFacts,
-    Slo,
-    Step,
     base_alarm,
     recommend,
     replay,
@@ -21,6 +19,8 @@ from rightsizer.alarms.replay import (
 )
 from rightsizer.errors import UsageError
 from rightsizer.rundir import RunDir, write_json
+from rightsizer.slo import Slo
+from rightsizer.stepsfile import Step
 from tests.alarms.helpers import T0, definition, make_run
 
 CPU = base_alarm("CPUUtilization")
@@ -68,7 +68,7 @@ def test_recommend_picks_the_latest_threshold_still_a_period_early(tmp_path: Pat
 def test_no_recommendation_when_the_slo_never_broke(tmp_path: Path) -> None:
     run = make_run(tmp_path)
     rows = replay(
-        run, ReplayGrid(CPU, thresholds=(20,), periods=(10,)), Slo(p95_ms=10_000, failures_pct=50)
+        run, ReplayGrid(CPU, thresholds=(20,), periods=(10,)), Slo(p95_ms=10_000, failure_pct=50)
     )
     assert rows[0].slo_break_s is None
     assert rows[0].lead_time_s is None
@@ -87,15 +87,21 @@ def test_m_of_n_settings_and_their_names(tmp_path: Path) -> None:
     assert rows[0].alarm.name == "CPUUtilization-20-10s-2of3"
 
 
-def facts(values: Sequence[float], steps: tuple[Step, ...], period: int = 10) -> RunFacts:
+def step(start: float, p95_ms: float | None, fail_ratio: float | None = 0.0) -> Step:
+    return Step(index=0, users=1, start=start, p95_ms=p95_ms, fail_ratio=fail_ratio)
+
+
+def facts(
+    values: Sequence[float], steps: tuple[Step, ...], period: int = 10, slo: Slo | None = None
+) -> RunFacts:
     samples = tuple((T0 + period * i + 1, v) for i, v in enumerate(values))
-    return RunFacts(T0, T0 + period * len(values), steps, samples)
+    return RunFacts(T0, T0 + period * len(values), steps, samples, slo or Slo())
 
 
 def test_flaps_count_returns_to_alarm_after_the_first() -> None:
     values = [10, 30, 10, 30, 10, 30, 10]
-    steps = (Step(T0, 100.0, 0.0), Step(T0 + 30, 2000.0, 0.0))
-    (row,) = replay_facts(facts(values, steps), [definition(Period=10)], Slo())
+    steps = (step(T0, 100.0), step(T0 + 30, 2000.0))
+    (row,) = replay_facts(facts(values, steps), [definition(Period=10)])
     assert row.first_alarm_s == 20.0
     assert row.flaps == 2
     # The first ALARM came while the only step had room; the others after the SLO broke.
@@ -103,20 +109,62 @@ def test_flaps_count_returns_to_alarm_after_the_first() -> None:
     assert row.slo_break_s == 30.0
 
 
+def test_lead_time_counts_from_the_alarm_still_on_when_the_slo_broke() -> None:
+    # ALARM at +20 (false: back to OK at +30), again at +40 and on until the break at +60.
+    values = [10, 30, 10, 30, 30, 30, 30, 10]
+    steps = (step(T0, 100.0), step(T0 + 60, 2000.0))
+    (row,) = replay_facts(facts(values, steps), [definition(Period=10)])
+    assert row.first_alarm_s == 20.0  # the first ALARM ever, as before
+    assert row.onset_s == 40.0
+    assert row.lead_time_s == 20.0  # not 40: the early false alarm does not count
+    # An alarm not on at the break: the first ALARM after it, a late one.
+    late = [10, 30, 10, 10, 10, 10, 10, 30, 10]
+    (row,) = replay_facts(facts(late, steps), [definition(Period=10)])
+    assert (row.first_alarm_s, row.onset_s, row.lead_time_s) == (20.0, 80.0, -20.0)
+
+
+def test_the_runs_own_slo_judges_and_the_limit_itself_misses_it(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    grid = ReplayGrid(CPU, thresholds=(20,), periods=(10,))
+    # The run's SLO, as `rightsizer run` writes it: p95 under 600 ms. The 10-user step's
+    # p95 is exactly 600 ms: at the limit is a miss, so the SLO broke at +120.
+    manifest = run.manifest() | {"slo": {"p95_ms": 600.0, "failure_pct": 1.0}}
+    write_json(run.manifest_path, manifest)
+    (row,) = replay(run, grid)
+    assert row.slo_break_s == 120.0
+    (given,) = replay(run, grid, Slo(p95_ms=10_000, failure_pct=50))  # an explicit one wins
+    assert given.slo_break_s is None
+
+
+def test_a_step_without_p95_is_not_judged() -> None:
+    values = [10, 10, 30, 30]
+    # No request finished in the first step: neither a break nor room.
+    steps = (step(T0, None, None), step(T0 + 20, 400.0))
+    (row,) = replay_facts(facts(values, steps), [definition(Period=10)])
+    assert row.slo_break_s is None
+    assert row.false_alarms == 1  # the judged step had room (400 <= 0.5 x 1000)
+
+
 def test_an_alarm_while_idle_is_false_and_room_is_configurable() -> None:
-    steps = (Step(T0 + 100, 400.0, 0.0),)
-    (idle,) = replay_facts(facts([30, 10], steps), [definition(Period=10)], Slo())
+    steps = (step(T0 + 100, 400.0),)
+    (idle,) = replay_facts(facts([30, 10], steps), [definition(Period=10)])
     assert idle.false_alarms == 1  # before any step started
     values = [10] * 11 + [30]
-    (tight,) = replay_facts(facts(values, steps), [definition(Period=10)], Slo(room=0.5))
-    (loose,) = replay_facts(facts(values, steps), [definition(Period=10)], Slo(room=0.3))
+    (tight,) = replay_facts(facts(values, steps), [definition(Period=10)], room=0.5)
+    (loose,) = replay_facts(facts(values, steps), [definition(Period=10)], room=0.3)
     assert tight.false_alarms == 1  # 400 ms <= 0.5 x 1000: plenty of room left
     assert loose.false_alarms == 0  # 400 ms > 0.3 x 1000: the service was getting tight
 
 
 def test_never_back_to_ok() -> None:
-    (row,) = replay_facts(facts([30, 30, 30], ()), [definition(Period=10)], Slo())
+    (row,) = replay_facts(facts([30, 30, 30], ()), [definition(Period=10)])
     assert row.back_to_ok_s is None
+
+
+def test_already_ok_when_the_load_ended_is_back_at_once() -> None:
+    # load_end = T0 + 40 (four periods); the alarm went OK at +30.
+    (row,) = replay_facts(facts([30, 30, 10, 10], ()), [definition(Period=10)])
+    assert row.back_to_ok_s == 0.0
 
 
 @pytest.mark.parametrize(
@@ -141,8 +189,8 @@ def test_bad_steps_and_missing_series(tmp_path: Path) -> None:
     memory = ReplayGrid(base_alarm("MemoryUtilization"), thresholds=(20,), periods=(10,))
     with pytest.raises(UsageError, match="no samples of rightsizer/MemoryUtilization"):
         replay(run, memory, Slo())
-    run.steps_path.write_text(json.dumps({"steps": [{"start": "x"}]}))
-    with pytest.raises(UsageError, match=r"steps\[0\]\.start: expected a number"):
-        replay(run, grid, Slo())
+    run.steps_path.write_text(json.dumps({"steps": [{"users": 2, "start": "x"}]}))
+    with pytest.raises(UsageError, match="step 0 has no start time"):
+        replay(run, grid)
     with pytest.raises(UsageError, match="not a run directory"):
         RunDir.open(tmp_path / "nowhere")

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from rightsizer.analysis.run import Run
-from rightsizer.analysis.steps import Slo, Step
+from rightsizer.analysis.steps import Step
+from rightsizer.analysis.target import RunTarget
+from rightsizer.slo import Slo
 
 T0 = 1_800_000_000.0
 
@@ -25,9 +27,29 @@ def step(users: int, index: int = 0, step_time: float = 60.0, **figures: Any) ->
     )
 
 
+def fleet(tasks: int = 1, capped: bool = True) -> dict[str, Any]:
+    """manifest["target"] as `rightsizer run` writes it for a fleet it started."""
+    return {
+        "kind": "fleet",
+        "url": "http://127.0.0.1:1",
+        "tasks": tasks,
+        "cpu": 0.25,
+        "memory": 512,
+        "capped": capped,
+    }
+
+
 def run_of(steps: list[Step], slo: Slo | None = None, **fields: Any) -> Run:
-    manifest = {"label": "test", "tasks": fields.pop("tasks", 1), "cpu": 0.25, "memory": 512}
-    return Run("test", manifest, tuple(steps), slo or Slo(), **fields)
+    target = fields.pop("target", None) or fleet(fields.pop("tasks", 1))
+    manifest = {"label": "test", "target": target, **fields.pop("manifest_extra", {})}
+    return Run(
+        "test",
+        manifest,
+        tuple(steps),
+        slo or Slo(),
+        target=RunTarget.from_manifest(manifest),
+        **fields,
+    )
 
 
 FIXTURES = Path(__file__).resolve().parents[1] / "report" / "fixtures"

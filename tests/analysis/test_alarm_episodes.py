@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from rightsizer.alarms.history import HistoryItem
-from rightsizer.analysis.alarm_episodes import AlarmEpisode, alarm_episodes, alarm_outcome
+from rightsizer.analysis.alarm_episodes import (
+    AlarmEpisode,
+    alarm_episodes,
+    alarm_outcome,
+    returned_to_ok,
+)
 
 
 def item(ts: float, old: str, new: str) -> HistoryItem:
@@ -19,6 +24,7 @@ HISTORY = [
 
 def test_episodes_are_the_alarm_intervals() -> None:
     assert alarm_episodes(HISTORY, until=200) == (AlarmEpisode(40, 60), AlarmEpisode(70, 130))
+    assert alarm_episodes(list(reversed(HISTORY)), until=200) == alarm_episodes(HISTORY, 200)
 
 
 def test_an_open_episode_ends_at_until() -> None:
@@ -26,19 +32,14 @@ def test_an_open_episode_ends_at_until() -> None:
     assert episodes == (AlarmEpisode(40, 90, open=True),)
 
 
-def test_outcome_after_the_load() -> None:
-    outcome = alarm_outcome(HISTORY, load_end=100)
-    assert outcome.returned_to_ok is True
-    assert (outcome.first_alarm, outcome.ok_at, outcome.ok_after_load_s) == (40, 130, 30)
-    assert outcome.flaps == 1
-
-
-def test_an_alarm_that_stays_in_alarm_did_not_return() -> None:
-    outcome = alarm_outcome(HISTORY[:4], load_end=100)
-    assert outcome.returned_to_ok is False and outcome.final_state == "ALARM"
+def test_back_to_ok_after_the_load_follows_the_shared_outcome() -> None:
+    assert returned_to_ok(alarm_outcome(HISTORY, load_end=100)) is True
+    # In ALARM when the load ended and never OK afterwards: not back.
+    assert returned_to_ok(alarm_outcome(HISTORY[:4], load_end=100)) is False
+    # OK again before the load ended (and still OK at its end): back.
+    assert returned_to_ok(alarm_outcome(HISTORY[:3], load_end=100)) is True
 
 
 def test_an_alarm_that_never_fired_has_no_return() -> None:
-    outcome = alarm_outcome(HISTORY[:1], load_end=100)
-    assert outcome.returned_to_ok is None and outcome.first_alarm is None
-    assert alarm_outcome([], load_end=None).final_state is None
+    assert returned_to_ok(alarm_outcome(HISTORY[:1], load_end=100)) is None
+    assert returned_to_ok(alarm_outcome([], load_end=100)) is None

@@ -43,6 +43,12 @@ def test_spare_cpu_with_flat_throughput_points_at_the_shared_database() -> None:
     assert "throughput stops growing" in found.summary
 
 
+def test_memory_is_named_from_90_percent_of_the_limit() -> None:
+    assert name_bottleneck(run_of(saturating(memory_utilization=89.9))).part is Part.DATABASE
+    at = name_bottleneck(run_of(saturating(memory_utilization=90.0)))
+    assert at.part is Part.TASK_MEMORY and "memory at 90% of the limit at 20 users" in at.summary
+
+
 def test_full_memory_is_named() -> None:
     found = name_bottleneck(run_of(saturating(memory_utilization=95.0)))
     assert found.part is Part.TASK_MEMORY

@@ -85,3 +85,14 @@ def test_a_real_plateau_is_found_through_the_noise() -> None:
     knee = find_knee(steps)
     assert knee is not None and knee.reached
     assert knee.last_linear_users == 20
+
+
+def test_two_steps_past_the_knee_do_not_hide_it() -> None:
+    """A real `--users auto` search on one 0.25-vCPU task (requests in the steady windows):
+    two steps past saturation must not pull the line down to meet them."""
+    measured = [(30, 20.9, 88), (141, 92.7, 390), (186, 124.1, 522), (223, 145.7, 613),
+                (331, 162.2, 683), (365, 178.9, 753)]  # fmt: skip
+    knee = find_knee([LoadPoint(u, x, r) for u, x, r in measured])
+    assert knee is not None and knee.reached
+    assert knee.last_linear_users == 223
+    assert 250 < knee.users < 300

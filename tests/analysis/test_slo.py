@@ -1,10 +1,21 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from rightsizer.analysis.slo import first_breach_time, users_at_slo, value_at_users
-from rightsizer.analysis.steps import Slo
-from tests.analysis.helpers import T0, step
+from rightsizer.analysis.knee import find_knee
+from rightsizer.analysis.run import load_run
+from rightsizer.analysis.slo import (
+    breaches,
+    first_breach_time,
+    users_at_slo,
+    value_at_users,
+    verdict,
+)
+from rightsizer.analysis.steps import load_points
+from rightsizer.slo import Slo
+from tests.analysis.helpers import T0, fixture_run, step
 
 SLO = Slo(p95_ms=1000, failure_pct=1.0)
 
@@ -73,3 +84,60 @@ def test_value_at_users_interpolates_between_steps() -> None:
     assert value_at_users(steps, 5.0, "cpu_utilization") == pytest.approx(50.0)
     assert value_at_users(steps, 9.0, "cpu_utilization") is None
     assert value_at_users(steps, 3.0, "memory_utilization") is None
+
+
+def test_a_step_exactly_at_a_limit_missed_it() -> None:
+    at_p95 = step(5, 1, p95_ms=1000.0, fail_ratio=0.0)
+    at_failures = step(6, 2, p95_ms=10.0, fail_ratio=0.01)
+    limit = users_at_slo([step(1, 0, p95_ms=10.0), at_p95, at_failures], SLO)
+    assert limit.first_bad is at_p95 and limit.measured_users == 1
+    assert verdict(at_failures, SLO) is False
+    assert breaches(at_failures, SLO) == ["failures 1.00% ≥ 1%"]
+
+
+def test_the_verdict_is_the_one_slo_s() -> None:
+    for p95, fail_ratio in ((999.0, 0.0), (1000.0, 0.0), (10.0, 0.0099), (10.0, 0.01)):
+        judged = step(1, 0, p95_ms=p95, fail_ratio=fail_ratio)
+        assert verdict(judged, SLO) is SLO.met(p95, fail_ratio * 100)
+
+
+def test_a_step_without_p95_is_not_judged_whatever_its_failures() -> None:
+    assert verdict(step(1, 0, fail_ratio=0.5), SLO) is None
+
+
+def test_a_search_is_judged_by_users_not_run_order() -> None:
+    # `--users auto`: it climbs past the limit, then bisects back between good and bad.
+    ran = [(10, 40.0), (80, 90.0), (400, 4000.0), (245, 1400.0), (160, 700.0), (200, 980.0)]
+    steps = [step(users, i, p95_ms=p95, rps=users * 0.5) for i, (users, p95) in enumerate(ran)]
+    limit = users_at_slo(steps, SLO)
+    assert limit.last_good is steps[5] and limit.first_bad is steps[3]
+    assert limit.interpolated and 200 < (limit.users or 0) < 245
+    assert limit.users == pytest.approx(200 + 45 * 20 / 420)
+    # the same steps in any other order give the same answer
+    assert users_at_slo(list(reversed(steps)), SLO) == limit
+
+
+def test_a_limit_that_cannot_be_interpolated_says_so() -> None:
+    # The bad step broke on failures, but the good step recorded none to interpolate from.
+    good = step(4, 0, p95_ms=100.0)
+    bad = step(8, 1, p95_ms=120.0, fail_ratio=0.2)
+    limit = users_at_slo([good, bad], SLO)
+    assert limit.broke and not limit.interpolated and limit.users == 4.0
+
+
+def test_a_recorded_search_is_judged_by_users(tmp_path: Path) -> None:
+    run = load_run(fixture_run(tmp_path, "search-1-task"))
+    assert run.searched and [s.users for s in run.steps] == run.manifest["users"]
+    in_order = [s.users for s in run.steps]
+    assert in_order != sorted(in_order), "the search refines below a step it already ran"
+    limit = users_at_slo(run.steps, run.slo)
+    assert limit.first_bad is not None and limit.last_good is not None
+    bad = [s.users for s in run.steps if verdict(s, run.slo) is False]
+    good = [s.users for s in run.steps if verdict(s, run.slo)]
+    assert limit.first_bad.users == min(bad)
+    assert limit.last_good.users == max(u for u in good if u < min(bad))
+    # the refinement ran after the bad step: run order would have stopped at the first bad one
+    assert limit.last_good.index > limit.first_bad.index
+    by_users = sorted(run.steps, key=lambda s: s.users)
+    assert users_at_slo(by_users, run.slo) == limit
+    assert find_knee(load_points(run.steps)) == find_knee(load_points(by_users))

@@ -1,6 +1,14 @@
 from __future__ import annotations
 
-from rightsizer.analysis.steps import LoadPoint, Slo, Step, load_points, parse_steps
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from rightsizer.analysis.steps import LoadPoint, Step, load_points, parse_steps
+from rightsizer.load.records import RequestRecord
+from rightsizer.load.steps import ServerSeries, step_stats, step_windows
 
 
 def test_a_full_entry_parses_every_field() -> None:
@@ -52,21 +60,76 @@ def test_parse_steps_skips_non_objects_and_numbers_missing_indexes() -> None:
     assert [(s.index, s.users) for s in steps] == [(0, 1), (2, 3)]
 
 
-def test_slo_breaches_name_each_figure() -> None:
-    slo = Slo(p95_ms=1000, failure_pct=1.0)
-    good = Step(index=0, users=1, p95_ms=999.0, fail_ratio=0.009)
-    slow = Step(index=1, users=2, p95_ms=1000.0, fail_ratio=0.0)
-    failing = Step(index=2, users=3, p95_ms=10.0, fail_ratio=0.05)
-    assert slo.met_by(good) is True
-    assert slo.breaches(slow) == ["p95 1000 ms ≥ 1000 ms"]
-    assert slo.breaches(failing) == ["failures 5.00% ≥ 1%"]
-    assert slo.met_by(Step(index=3, users=4)) is None
+def test_index_zero_is_kept_wherever_the_entry_stands() -> None:
+    # `index or position` once turned a recorded index 0 into the entry's position.
+    assert parse_steps([{"users": 2, "index": 1}, {"users": 1, "index": 0}])[1].index == 0
 
 
-def test_slo_from_manifest_uses_defaults_for_bad_values() -> None:
-    assert Slo.from_manifest({}) == Slo()
-    assert Slo.from_manifest({"slo": {"p95_ms": 500, "failure_pct": 2}}) == Slo(500.0, 2.0)
-    assert Slo.from_manifest({"slo": {"p95_ms": -1, "failure_pct": "x"}}) == Slo()
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"users": "many"},
+        {"users": 2.5},
+        {"users": -3},
+        {"users": None},
+        {"users": True},
+        {"users": [1]},
+        {},
+    ],
+)
+def test_entries_without_a_whole_positive_users_count_are_left_out(entry: Any) -> None:
+    assert parse_steps([entry, {"users": 4}]) == (Step(index=1, users=4),)
+
+
+def test_wrong_types_everywhere_become_none_not_errors() -> None:
+    raw = {
+        "users": 3,
+        "index": "first",
+        "start": "yesterday",
+        "p95_ms": float("nan"),
+        "rps": float("inf"),
+        "requests_total": 2.5,
+        "generator_bound": "yes",
+        "requests": {"/": "fast", "/x": {"count": "ten", "p95_ms": [1]}, "/y": None},
+    }
+    step = Step.from_dict(raw, position=7)
+    assert (step.index, step.users, step.start, step.p95_ms, step.rps) == (7, 3, None, None, None)
+    assert step.requests_total is None and step.generator_bound is False
+    assert [(r.name, r.count, r.p95_ms) for r in step.requests] == [("/x", None, None)]
+    assert parse_steps([raw, 5, None, [raw]]) == (dataclasses.replace(step, index=0),)
+
+
+def test_every_figure_the_writer_records_survives_the_reader() -> None:
+    """load.steps.StepStats.as_dict() -> steps.json -> analysis.steps.Step.from_dict()."""
+    t0 = 1_800_000_000.0
+    records = [
+        RequestRecord(
+            t0 + 0.1 * i, "/index.php" if i % 3 else "/save", "GET", 5.0 + i, i % 7 != 0, 10
+        )
+        for i in range(300)
+    ]
+    windows = step_windows([t0, t0 + 10, t0 + 20], [2, 5, 9], t0 + 30, warmup=0.2)
+    series = ServerSeries(
+        cpu=[(t0 + i + 0.5, 10.0 + i) for i in range(30)],
+        memory=[(t0 + i + 0.5, 40.0 + i / 10) for i in range(30)],
+        generator=[(t0 + i + 0.5, 90.0 if i == 25 else 5.0) for i in range(30)],
+    )
+    written = [json.loads(json.dumps(s.as_dict())) for s in step_stats(records, windows, series)]
+    steps = parse_steps(written)
+    assert len(steps) == 3
+    fields = {f.name for f in dataclasses.fields(Step)}
+    for raw, step in zip(written, steps, strict=True):
+        assert set(raw) <= fields, f"steps.json keys the reader drops: {set(raw) - fields}"
+        for key, value in raw.items():
+            if key != "requests":
+                assert getattr(step, key) == value, key
+        assert [r.name for r in step.requests] == list(raw["requests"])
+        for request in step.requests:
+            recorded = raw["requests"][request.name]
+            read = dataclasses.asdict(request)
+            assert set(recorded) <= set(read)
+            assert {k: read[k] for k in recorded} == recorded
+    assert steps[2].generator_bound and steps[2].failure_pct is not None
 
 
 def test_load_points_are_sorted_by_users_and_skip_steps_without_rps() -> None:

@@ -11,14 +11,34 @@ from pathlib import Path
 import pytest
 
 from rightsizer.cgroup.hierarchy import detect
-from rightsizer.cgroup.sweep import find_stale, pid_alive
+from rightsizer.cgroup.sweep import find_stale
+from rightsizer.process import running
 
 
 def _dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
-    assert not pid_alive(process.pid)
+    assert not running(process.pid)
     return process.pid
+
+
+def _stat(proc: Path, pid: int, state: str) -> None:
+    (proc / str(pid)).mkdir()
+    fields = [state] + ["0"] * 18 + ["1234"] + ["0"] * 30
+    (proc / str(pid) / "stat").write_text(f"{pid} (python3 (x) y) {' '.join(fields)}\n")
+
+
+def test_owners_are_looked_up_in_the_given_proc_root(fixture_tree: Callable[[str], Path]) -> None:
+    root = fixture_tree("v2")
+    own = root / "sys/fs/cgroup/user.slice/app.scope"
+    for pid in (901, 902, 903):
+        (own / f"rightsizer-{pid}-1").mkdir()
+    _stat(root / "proc", 901, "S")  # running (its name has spaces and parentheses)
+    _stat(root / "proc", 902, "Z")  # a zombie: ended, not yet reaped
+    # 903 has no /proc entry at all
+    hierarchy = detect(root / "sys/fs/cgroup", root / "proc", 4242)
+    stale = find_stale(hierarchy, root / "proc")
+    assert sorted(g.owner_pid for g in stale) == [902, 903]
 
 
 def test_only_groups_of_dead_owners_are_stale(fixture_tree: Callable[[str], Path]) -> None:

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rightsizer.cli import app
+from rightsizer.rundir import write_json
 from tests.alarms.helpers import make_run
 
 ALARM = {
@@ -166,7 +167,23 @@ def test_replay_table_and_json(tmp_path: Path) -> None:
     doc = json.loads(stdout)
     assert len(doc["rows"]) == 8
     assert doc["recommended"]["threshold"] == 30.0
-    assert doc["slo"] == {"p95_ms": 1000.0, "failures_pct": 1.0, "room": 0.5}
+    assert doc["slo"] == {"p95_ms": 1000.0, "failure_pct": 1.0, "room": 0.5}
+    assert doc["recommended"]["onset_s"] == 130.0
+
+
+def test_replay_judges_by_the_runs_slo_unless_a_flag_says_otherwise(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    write_json(run.manifest_path, run.manifest() | {"slo": {"p95_ms": 600, "failure_pct": 2}})
+    args = ["alarm", "replay", str(run.path), "--threshold", "20", "--period", "10", "--json"]
+    code, stdout, stderr = invoke(*args)
+    assert code == 0, stderr
+    doc = json.loads(stdout)
+    assert doc["slo"] == {"p95_ms": 600.0, "failure_pct": 2.0, "room": 0.5}
+    assert doc["rows"][0]["slo_break_s"] == 120.0  # the 600 ms step, at the limit
+    code, stdout, _ = invoke(*args, "--slo-p95-ms", "5000")
+    doc = json.loads(stdout)
+    assert doc["slo"] == {"p95_ms": 5000.0, "failure_pct": 2.0, "room": 0.5}
+    assert doc["rows"][0]["slo_break_s"] == 180.0  # the 5 % failures step
 
 
 @pytest.mark.parametrize(

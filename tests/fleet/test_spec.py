@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ def test_from_settings_passes_database_and_data_dir_to_the_tasks(settings_factor
     assert spec.env["RIGHTSIZER_DB"] == settings.db
     assert spec.env["RIGHTSIZER_DATA_DIR"] == str(settings.data_dir)
     assert spec.env["RIGHTSIZER_KEEPALIVE"] == "75"
-    assert spec.workdir == settings.state_dir / "fleet"
+    # A directory of this process's own: concurrent fleets never share one.
+    assert spec.workdir == settings.state_dir / "fleets" / str(os.getpid())
 
 
 def test_task_command_must_place_the_port() -> None:

@@ -17,6 +17,10 @@ from typing import Any
 import psutil
 import pytest
 
+from rightsizer.alarms import history
+from rightsizer.alarms.outcome import alarm_outcome
+from rightsizer.alarms.sources import load_definition_file
+from rightsizer.alarms.timeline import evaluate_series
 from rightsizer.metrics import names
 from rightsizer.metrics.store import MetricKey, MetricStore
 from tests.load.conftest import Finished, Target, clean_env, rightsizer_command
@@ -196,3 +200,59 @@ def test_an_alarm_with_stop_run_ends_the_load_early(
     assert "the run ended early: alarm users-present" in finished.stderr
     assert "alarm users-present: INSUFFICIENT_DATA -> ALARM" in finished.stderr
     check_run_directory(finished)
+    # No users are sampled before the load starts: a 0 read then made the first period OK
+    # whenever a boundary fell between that read and the next one (the old flake).
+    with MetricStore(finished.run_dir() / "metrics.db", readonly=True) as store:
+        users = store.samples(MetricKey.of(names.CLIENT_USERS))
+    assert users and min(t for t, _ in users) >= manifest["load_start"]
+
+
+ALARMS = """[
+  {"AlarmName": "whole-period", "Namespace": "rightsizer", "MetricName": "ClientRequestCount",
+   "Statistic": "SampleCount", "Period": 10, "EvaluationPeriods": 1, "Threshold": 10,
+   "ComparisonOperator": "GreaterThanOrEqualToThreshold"},
+  {"AlarmName": "requests-flowing", "Namespace": "rightsizer", "MetricName": "ClientRequestCount",
+   "Statistic": "Sum", "Period": 10, "EvaluationPeriods": 1, "Threshold": 0,
+   "ComparisonOperator": "GreaterThanThreshold"}
+]"""
+
+
+def test_live_client_alarms_agree_with_replay_and_the_cooldown_shows_the_way_back(
+    run_cli: Any, target: Target, tmp_path: Path
+) -> None:
+    """`whole-period` is ALARM only on a period all of whose seconds are in the store (one
+    ClientRequestCount sample a second): live must wait for the runner's watermark to agree
+    with a replay. Without --cooldown the run cools down until `requests-flowing` has been
+    evaluated on a period after the load, so it shows the way back to OK."""
+    alarms = tmp_path / "alarms.json"
+    alarms.write_text(ALARMS)
+    finished = run_cli(
+        "--host", target.url, "--users", "2", "--step-time", "8", "--alarm", str(alarms)
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    assert "cooling down at least until" in finished.stderr
+    manifest = finished.manifest()
+    drain_end, cooldown_end = manifest["drain_end"], manifest["cooldown"]["end"]
+    first_after = (math.ceil((drain_end + 10) / 10)) * 10
+    assert cooldown_end >= first_after + 0.3
+    db = finished.run_dir() / "metrics.db"
+    flowing = history.read_history(db, "requests-flowing")
+    assert [i.new_state for i in flowing][-1] == "OK"
+    outcome = alarm_outcome(flowing, manifest["load_end"])
+    assert outcome.first_alarm is not None
+    assert outcome.back_to_ok_at is not None and outcome.back_to_ok_at >= drain_end + 10
+
+    whole = next(a for a in load_definition_file(alarms) if a.name == "whole-period")
+    with MetricStore(db, readonly=True) as store:
+        samples = store.samples(MetricKey.of(names.CLIENT_REQUEST_COUNT))
+        users = store.samples(MetricKey.of(names.CLIENT_USERS))
+    last = math.floor(cooldown_end / 10) * 10  # live evaluated at least up to here
+    offline = evaluate_series(whole, samples, end=last).transitions
+    live = [i for i in history.read_history(db, "whole-period") if i.timestamp <= last]
+    assert [(i.timestamp, i.new_state) for i in live] == [
+        (t.time, t.new_state.value) for t in offline
+    ]
+    assert "ALARM" in [i.new_state for i in live]  # a whole period was seen live
+    # The runner ticks half a second past each whole second.
+    phases = sorted(t % 1.0 for t, _ in users)
+    assert 0.5 <= phases[len(phases) // 2] < 0.6

@@ -80,6 +80,9 @@ def test_gauges() -> None:
     assert (users.key.name, users.timestamp, users.value) == (names.CLIENT_USERS, T0 + 10, 7)
     assert (cpu.key.name, cpu.timestamp, cpu.value) == (names.GENERATOR_CPU, T0 + 9.5, 42.0)
     assert len(gauges(T0, 0, None)) == 1
+    # Before the load starts no users are sampled: a 0 then would be read as "no load".
+    (cpu_only,) = gauges(T0, None, 5.0)
+    assert cpu_only.key.name == names.GENERATOR_CPU
 
 
 def test_only_the_first_names_get_series_of_their_own() -> None:
@@ -91,3 +94,24 @@ def test_only_the_first_names_get_series_of_their_own() -> None:
     assert len(named) == 100
     assert keyed[MetricKey.of(names.CLIENT_REQUEST_COUNT)] == [(0.5, 150)]
     assert len(keyed[MetricKey.of(names.CLIENT_RESPONSE_TIME)]) == 150
+
+
+def test_the_watermark_is_the_oldest_second_not_yet_written() -> None:
+    series = ClientSeries(T0 + 0.7, lag=0.25)
+    assert series.complete_until == T0  # nothing before the series began is missing
+    series.add([rec(0.2, 100)])
+    assert series.complete_until == T0
+    series.flush(T0 + 1.2)  # second 0 ended only 0.2 s ago
+    assert series.complete_until == T0
+    series.flush(T0 + 1.25)
+    assert series.complete_until == T0 + 1
+    series.flush(T0 + 4.5)  # the tick half a second past a whole second: 0..3 are written
+    assert series.complete_until == T0 + 4
+
+
+def test_close_at_a_time_writes_every_second_begun_before_it() -> None:
+    series = ClientSeries(T0, lag=4.0)
+    series.add([rec(0.5, 1)])
+    counts = by_key(series.close(T0 + 3.2))[MetricKey.of(names.CLIENT_REQUEST_COUNT)]
+    assert counts == [(0.5, 1), (1.5, 0), (2.5, 0), (3.5, 0)]
+    assert series.complete_until == T0 + 4

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pytest
 
 from rightsizer.metrics import names
-from rightsizer.metrics.haproxy_sampler import HAProxySampler
+from rightsizer.metrics.haproxy_sampler import HAProxySampler, is_healthy
 from rightsizer.metrics.store import MetricKey, Sample
 
 
@@ -88,3 +88,24 @@ def test_a_server_in_maintenance_is_unhealthy_and_new_servers_start_at_zero() ->
     assert got[MetricKey.of(names.UNHEALTHY_HOST_COUNT, LoadBalancer="lb")] == 1
     # t2 appeared between readings: its first reading is a baseline, not 3 new requests.
     assert got[MetricKey.of(names.REQUEST_COUNT, LoadBalancer="lb", TaskId="t2")] == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "healthy"),
+    [
+        ("UP", True),
+        ("UP 1/2", True),  # one check failed, not down yet: still in rotation
+        ("DOWN", False),
+        ("DOWN 1/2", False),  # one check passed, not up yet
+        ("MAINT", False),
+        ("DRAIN", False),
+        ("NOLB", False),
+        ("", False),
+    ],
+)
+def test_one_rule_for_a_healthy_server(status: str, healthy: bool) -> None:
+    assert is_healthy(status) is healthy
+    stats = Stats()
+    stats.rows = [_row("t1", status)]
+    got = _values(list(HAProxySampler(stats, Targets({}), "tasks", "lb").sample(1.0)))
+    assert got[MetricKey.of(names.HEALTHY_HOST_COUNT, LoadBalancer="lb")] == float(healthy)

@@ -35,3 +35,13 @@ def test_latest_tick_is_exposed_with_dimensions_as_labels() -> None:
 
 def test_nothing_before_the_first_tick() -> None:
     assert generate_latest(private_registry(Recent())) == b""
+
+
+def test_recent_knows_its_newest_tick() -> None:
+    recent = Recent()
+    assert recent.newest() == (None, ())
+    key = MetricKey.of("X")
+    recent.add(1.0, [Sample(key, 0.5, 1.0)])
+    recent.add(2.0, [Sample(key, 1.5, 2.0)])
+    assert recent.newest() == (2.0, (Sample(key, 1.5, 2.0),))
+    assert recent.latest() == (Sample(key, 1.5, 2.0),)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
+from rightsizer.errors import UsageError
 from rightsizer.metrics.statistics import Statistic, percentile
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample, period_start
 
@@ -103,3 +105,70 @@ def test_period_start() -> None:
     assert period_start(59.999, 60) == 0.0
     assert period_start(60.0, 60) == 60.0
     assert period_start(1234.5, 10) == 1230.0
+
+
+def _recorded(path: Path) -> MetricKey:
+    key = MetricKey.of("CPUUtilization", ServiceName="svc")
+    with MetricStore(path) as store:
+        store.put_many(Sample(key, 1000.0 + i, float(i)) for i in range(50))
+    return key
+
+
+@pytest.mark.parametrize("name", ["run#1", "run?mode=rwc", "a%20b", "x?y#z"])
+def test_read_only_opens_exactly_the_named_file(tmp_path: Path, name: str) -> None:
+    # An unquoted "file:{path}?mode=ro" cut such paths at '#' or '?': another file was opened,
+    # or created, and read-only mode was lost with the rest of the URI.
+    run = tmp_path / name
+    run.mkdir()
+    key = _recorded(run / "metrics.db")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    with MetricStore(run / "metrics.db", readonly=True) as store:
+        assert len(store.samples(key)) == 50
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            store._db.execute("DELETE FROM samples")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no -wal or -shm either
+
+
+def test_a_reader_beside_a_live_writer_sees_its_commits(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.db"
+    key = _recorded(path)
+    with MetricStore(path) as writer, MetricStore(path, readonly=True) as reader:
+        assert len(reader.samples(key)) == 50
+        writer.put(key, 2000.0, 1.0)
+        assert len(reader.samples(key)) == 51
+
+
+def test_read_only_never_creates_a_missing_store(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"metrics\.db: missing"):
+        MetricStore(tmp_path / "metrics.db", readonly=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_text_file_is_named_in_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.db"
+    path.write_text("timestamp,value\n1,2\n" * 200)
+    with pytest.raises(UsageError, match="not a readable rightsizer metric store") as caught:
+        MetricStore(path, readonly=True)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    assert path.read_text().startswith("timestamp,value")  # untouched
+
+
+def test_a_foreign_sqlite_file_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE people (name TEXT)")
+    db.close()
+    with pytest.raises(UsageError, match="no series and samples tables"):
+        MetricStore(path, readonly=True)
+
+
+def test_a_truncated_store_fails_with_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.db"
+    key = MetricKey.of("CPUUtilization", ServiceName="svc")
+    with MetricStore(path) as store:
+        store.put_many(Sample(key, float(i), float(i)) for i in range(20_000))
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(UsageError, match=str(path)), MetricStore(path, readonly=True) as store:
+        store.samples(key)

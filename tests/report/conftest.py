@@ -1,4 +1,4 @@
-"""Report tests work on private copies of the recorded runs in fixtures/ (see make_fixture.py)."""
+"""Report tests work on private copies of the two recorded runs in fixtures/ (see its README)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
+from rightsizer.analysis.comparison import compare_runs
+from rightsizer.analysis.run import load_run
 from rightsizer.cli import app
+from rightsizer.report import format as fmt
 
 runner = CliRunner()
 
@@ -23,7 +26,14 @@ def test_compare_prints_the_table_and_writes_the_page(
     result = runner.invoke(app, ["compare", str(one_task), str(four_tasks), "--out", str(target)])
     assert result.exit_code == 0, result.output
     assert target.is_file()
-    assert "p95" in result.output and "20" in result.output and "better" in result.output
+    comparison = compare_runs(load_run(one_task), load_run(four_tasks))
+    assert comparison.steps, "the fixture runs share users counts"
+    rows = [line.split("│") for line in result.output.splitlines() if "│" in line]
+    # One row per (step, figure); the users count opens each step's first row.
+    assert [r[1].strip() for r in rows if r[1].strip()] == [str(c.users) for c in comparison.steps]
+    verdicts = {fmt.verdict(d) for c in comparison.steps for d in c.differences}
+    for word in ("better", "worse"):
+        assert (word in result.output) is (word in verdicts)
     into_dir = runner.invoke(
         app, ["compare", str(one_task), str(four_tasks), "--out", str(tmp_path)]
     )
@@ -40,3 +50,34 @@ def test_bad_arguments_are_one_line_errors_with_exit_2(one_task: Path, tmp_path:
     )
     assert wrong.exit_code == 2 and "--out" in wrong.output
     assert not (tmp_path / "x.db").exists()
+
+
+def one_line_error(result: Result, *needles: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_a_corrupt_metrics_db_is_a_one_line_error(one_task: Path) -> None:
+    db = one_task / "metrics.db"
+    db.write_bytes(db.read_bytes()[:4096])
+    one_line_error(runner.invoke(app, ["report", str(one_task)]), str(db))
+    db.write_text("not sqlite at all\n")
+    one_line_error(runner.invoke(app, ["report", str(one_task)]), str(db), "metric store")
+    assert not (one_task / "report.html").exists()
+
+
+def test_a_manifest_that_is_not_an_object_is_a_one_line_error(one_task: Path) -> None:
+    (one_task / "manifest.json").write_text("[1, 2, 3]")
+    one_line_error(runner.invoke(app, ["report", str(one_task)]), "manifest.json", "JSON object")
+
+
+def test_a_run_under_a_hash_path_is_reported(tmp_path: Path, one_task: Path) -> None:
+    odd = one_task.rename(tmp_path / "runs #1?")
+    result = runner.invoke(app, ["report", str(odd)])
+    assert result.exit_code == 0, result.output
+    assert (odd / "report.html").is_file()
+    assert sorted(p.name for p in odd.iterdir() if p.name.startswith("metrics")) == ["metrics.db"]

@@ -14,8 +14,13 @@ from PIL import Image
 from rightsizer.alarms.history import read_history
 from rightsizer.analysis.answer import Answer, build_answer
 from rightsizer.analysis.run import load_run
+from rightsizer.analysis.slo import users_at_slo
 from rightsizer.report import format as fmt
+from rightsizer.report import summary
 from rightsizer.report.html import write_report
+from rightsizer.slo import Slo
+from tests.analysis.helpers import fixture_run, run_of
+from tests.analysis.helpers import step as make_step
 from tests.report.page import read
 
 DATA_URI = "data:image/png;base64,"
@@ -128,3 +133,91 @@ def test_writes_leave_no_temporary_files(built: Path) -> None:
     leftovers = [p.name for p in built.rglob("*") if re.search(r"\.tmp$", p.name)]
     assert leftovers == []
     assert (built / "charts" / "cpu.png").is_file()
+
+
+def header_facts(page_html: str) -> str:
+    facts = page_html[page_html.index('<p class="facts">') : page_html.index("</header>")]
+    return " ".join(read(facts).text)
+
+
+def edit_manifest(run: Path, **changes: object) -> None:
+    manifest = json.loads((run / "manifest.json").read_text())
+    (run / "manifest.json").write_text(json.dumps({**manifest, **changes}))
+
+
+def test_the_header_describes_the_target_the_fleet_reported(four_tasks: Path) -> None:
+    manifest = json.loads((four_tasks / "manifest.json").read_text())
+    page = write_report(four_tasks).report.read_text()
+    target = manifest["target"]
+    expected = f"{target['tasks']} tasks ({target['cpu']:g} vCPU, {target['memory']:g} MiB)"
+    assert expected in header_facts(page)
+    assert load_run(four_tasks).target.summary == expected
+
+
+def test_a_host_run_is_not_reported_as_one_capped_task(one_task: Path) -> None:
+    # manifest["settings"] holds tasks=1, cpu=0.25, memory=512 for --host runs too.
+    edit_manifest(one_task, target={"kind": "host", "url": "http://127.0.0.1:9"})
+    html = write_report(one_task).report.read_text()
+    facts, text = header_facts(html), " ".join(read(html).text)
+    assert "external target, tasks unknown" in facts
+    assert "vCPU" not in facts and "1 task" not in facts
+    assert "An external target" in text and "1 task (" not in text
+
+
+def test_an_uncapped_fleet_says_so(four_tasks: Path) -> None:
+    manifest = json.loads((four_tasks / "manifest.json").read_text())
+    edit_manifest(four_tasks, target={**manifest["target"], "capped": False})
+    html = write_report(four_tasks).report.read_text()
+    assert "4 tasks, UNCAPPED" in header_facts(html)
+    headline = html[html.index('<p class="headline">') :]
+    assert "UNCAPPED" in headline[: headline.index("</p>")]
+    assert "vCPU" not in header_facts(html)
+
+
+def test_measured_and_interpolated_users_are_labelled(one_task: Path, four_tasks: Path) -> None:
+    one = load_run(one_task)
+    answer = build_answer(one, load_run(four_tasks))
+    page = read(write_report(one_task, answer=answer).report.read_text())
+    text = " ".join(page.text)
+    assert "Users within the SLO (measured: last good step)" in text
+    basis = "interpolated" if answer.users_interpolated else "measured: last good step"
+    assert f"Users per task at the SLO ({basis})" in text
+
+
+def test_the_slo_column_is_the_one_slo_s_verdict(built: Path) -> None:
+    run = load_run(built)
+    page = read((built / "report.html").read_text())
+    rows = page.rows("steps")
+    assert len(rows) == len(run.steps)
+    verdicts = []
+    for (_, cells), step in zip(rows, run.steps, strict=True):
+        met = run.slo.met(step.p95_ms, step.failure_pct)
+        verdicts.append(met)
+        assert cells[-1].text.startswith("met" if met else "missed")
+        by_key = {c.attrs.get("data-key"): c for c in cells}
+        p95_bad = "bad" in by_key["p95_ms"].attrs.get("class", "")
+        assert p95_bad is not run.slo.met(step.p95_ms, None)
+    assert True in verdicts  # the fixture has good steps ...
+    assert False in verdicts  # ... and a step that broke its recorded SLO
+
+
+def test_a_step_exactly_at_the_limit_is_shown_as_missed() -> None:
+    at_limit = make_step(5, 0, p95_ms=1000.0, fail_ratio=0.01)
+    (row,) = summary.step_rows(run_of([at_limit], Slo(p95_ms=1000.0, failure_pct=1.0)))
+    assert row["slo"] == "missed: p95, failures"
+    assert row["slo_reason"] == "p95 1000 ms ≥ 1000 ms; failures 1.00% ≥ 1%"
+    tones = {c.key: c.tone for c in row["cells"]}
+    assert tones["p95_ms"] == tones["failure_pct"] == "bad"
+    (unjudged,) = summary.step_rows(run_of([make_step(5, 0)]))
+    assert unjudged["slo"] == "–"
+
+
+def test_a_search_run_is_reported_from_its_steps_alone(tmp_path: Path) -> None:
+    run_dir = fixture_run(tmp_path, "search-1-task")  # steps.json and manifest.json only
+    html = write_report(run_dir).report.read_text()
+    run = load_run(run_dir)
+    users = ", ".join(str(s.users) for s in run.steps)
+    assert f"{users} (chosen by the search, in run order)" in header_facts(html)
+    measured = users_at_slo(run.steps, run.slo).measured_users
+    assert f"up to {measured} users" in "".join(read(html).text)
+    assert any("metrics.db: missing" in t for t in read(html).text)

@@ -1,0 +1,78 @@
+"""`rightsizer demo [--quick]`: the seed's experiment end to end, then the measured answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rightsizer.cli._common import CliState, err, guarded, out
+from rightsizer.errors import UsageError
+
+EXIT_INTERRUPTED = 130
+
+
+@guarded
+def demo(
+    ctx: typer.Context,
+    *,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Shorter steps (about 2 minutes); coarser answers.")
+    ] = False,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where the demo's directory is created.")
+    ] = Path("runs"),
+    target_users: Annotated[
+        int, typer.Option("--target-users", help="Users to size the fleet for.")
+    ] = 2000,
+    headroom: Annotated[
+        float, typer.Option("--headroom", help="Share of each task kept free when sizing.")
+    ] = 0.3,
+    slo_p95_ms: Annotated[
+        float, typer.Option("--slo-p95-ms", help="SLO: p95 response time under this (ms).")
+    ] = 1000.0,
+    slo_failures: Annotated[
+        float, typer.Option("--slo-failures", help="SLO: failures under this (percent).")
+    ] = 1.0,
+) -> None:
+    """Find how far one 0.25-vCPU task goes, then four; replay the seed's CPU alarm at other
+    thresholds; print users per task, the knee, the alarm threshold to use, the tasks needed
+    for --target-users and how 1 -> 4 tasks scales. Runs on the embedded default (SQLite, a
+    local data directory, HAProxy, cgroup caps); everything lands under --out."""
+    from rightsizer.demo.experiment import run_experiment
+    from rightsizer.demo.plan import DemoPlan
+    from rightsizer.report.terminal import answer_table
+    from rightsizer.slo import Slo
+
+    if not 1 <= target_users <= 10_000_000:
+        raise UsageError(f"--target-users: {target_users}; give 1 or more users")
+    if not 0 <= headroom < 1:
+        raise UsageError(f"--headroom: {headroom:g}; give a share from 0 to below 1, e.g. 0.3")
+    if not (slo_p95_ms > 0 and 0 < slo_failures <= 100):
+        raise UsageError("--slo-p95-ms/--slo-failures: give a p95 above 0 ms and 0-100 percent")
+    state = ctx.find_root().obj
+    plan = DemoPlan(
+        out=out_dir,
+        quick=quick,
+        slo=Slo(p95_ms=slo_p95_ms, failure_pct=slo_failures),
+        target_users=target_users,
+        headroom=headroom,
+    )
+    result = run_experiment(plan, err, state.config_file if isinstance(state, CliState) else None)
+    if result.conclusion is not None:
+        out.print(answer_table(result.conclusion.answer))
+        for note in result.conclusion.answer.notes:
+            out.print(f"note: {note}", markup=False)
+        for report in result.conclusion.reports:
+            out.print(f"report: {report}", markup=False)
+        if result.conclusion.comparison is not None:
+            out.print(f"comparison: {result.conclusion.comparison}", markup=False)
+    out.print(f"demo directory: {result.directory} ({result.wall_seconds:.0f} s)", markup=False)
+    if result.interrupted or result.conclusion is None:
+        raise typer.Exit(EXIT_INTERRUPTED if result.interrupted else 1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `demo` to the root command."""
+    app.command("demo")(demo)

@@ -1,0 +1,114 @@
+"""The seed's whole experiment, unattended: search 1 task's limit, then 4 tasks', then answer.
+
+    result = run_experiment(DemoPlan(out=Path("runs")), console)
+
+Everything lands in `<out>/<YYYYmmdd-HHMMSS>-demo/`: the two run directories (each with its
+report.html), compare.html, answer.json and demo.json (phases and wall time).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from rightsizer.demo.phase import PhaseResult, phase_command, run_phase
+from rightsizer.demo.plan import DemoPlan
+from rightsizer.errors import UsageError
+from rightsizer.rundir import RunDir, write_json
+
+if TYPE_CHECKING:
+    from rightsizer.demo.conclusion import Conclusion
+
+# The second fleet's search starts at this share of N x the first fleet's limit: close enough
+# to save steps, low enough to measure a good step first.
+SECOND_START = 0.6
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    directory: Path
+    phases: tuple[PhaseResult, ...]
+    wall_seconds: float
+    conclusion: Conclusion | None
+
+    @property
+    def interrupted(self) -> bool:
+        return any(p.interrupted for p in self.phases)
+
+
+def preflight() -> None:
+    """What the demo needs that is not a Python package."""
+    if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").exists():
+        raise UsageError(
+            "haproxy: not installed; the demo puts HAProxy in front of the tasks "
+            "(Debian/Ubuntu: apt-get install haproxy)"
+        )
+
+
+def second_start(plan: DemoPlan, first_run: Path) -> int | None:
+    """Where the second fleet's search starts: SECOND_START x its task count x the first
+    fleet's best step within the SLO (None: the first run found none)."""
+    try:
+        steps = RunDir.open(first_run).steps()
+    except UsageError:
+        return None
+    good: list[int] = [
+        s["users"]
+        for s in steps
+        if isinstance(s.get("users"), int)
+        and plan.slo.met(s.get("p95_ms"), (s.get("fail_ratio") or 0.0) * 100)
+        and s.get("p95_ms") is not None
+    ]
+    if not good:
+        return None
+    ratio = plan.task_counts[1] / plan.task_counts[0]
+    return max(1, math.floor(max(good) * ratio * SECOND_START))
+
+
+def run_experiment(plan: DemoPlan, console: Console, config_file: Path | None = None) -> DemoResult:
+    """Run both phases and conclude; an interrupted phase ends the demo with what it has."""
+    preflight()
+    started = time.monotonic()
+    directory = RunDir.create(plan.out, "demo").path
+    alarm = plan.write_alarm(directory)
+    phases: list[PhaseResult] = []
+    start_from: int | None = None
+    for tasks in plan.task_counts:
+        fleet = f"{tasks} task{'s' if tasks > 1 else ''} ({plan.cpu:g} vCPU, {plan.memory} MiB)"
+        console.rule(fleet)
+        command = phase_command(
+            plan, tasks, alarm, directory, search_from=start_from, config_file=config_file
+        )
+        phase = run_phase(command, tasks)
+        phases.append(phase)
+        if phase.run_dir is None or phase.interrupted or phase.exit_code not in (0,):
+            break
+        start_from = second_start(plan, phase.run_dir)
+    conclusion = None
+    runs = [p.run_dir for p in phases if p.run_dir is not None]
+    if runs:
+        from rightsizer.demo.conclusion import conclude  # noqa: PLC0415  # matplotlib, scipy
+
+        console.rule("the answer")
+        conclusion = conclude(plan, runs[0], runs[1] if len(runs) > 1 else None, directory)
+        write_json(directory / "answer.json", conclusion.answer.to_dict())
+    wall = time.monotonic() - started
+    write_json(
+        directory / "demo.json",
+        {
+            "quick": plan.quick,
+            "wall_seconds": round(wall, 1),
+            "phases": [
+                {"tasks": p.tasks, "run_dir": str(p.run_dir) if p.run_dir else None,
+                 "exit_code": p.exit_code}
+                for p in phases
+            ],
+        },
+    )  # fmt: skip
+    return DemoResult(directory, tuple(phases), wall, conclusion)

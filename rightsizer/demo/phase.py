@@ -1,0 +1,99 @@
+"""One phase of the demo: `rightsizer run --users auto` on a fleet of N tasks, as a child process.
+
+A child keeps Locust (which patches the whole process with gevent) out of the demo's own
+process, and each phase gets a fresh Locust, as a user running the commands by hand would.
+Its live progress goes straight to the terminal; its last stdout line names the run directory.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rightsizer.demo.plan import DemoPlan
+from rightsizer.errors import RightsizerError
+
+RUN_DIRECTORY = "run directory: "
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """Where the phase's run went and how the child ended."""
+
+    tasks: int
+    run_dir: Path | None
+    exit_code: int
+
+    @property
+    def interrupted(self) -> bool:
+        return self.exit_code == EXIT_INTERRUPTED
+
+
+def phase_command(
+    plan: DemoPlan,
+    tasks: int,
+    alarm: Path,
+    out: Path,
+    *,
+    search_from: int | None = None,
+    config_file: Path | None = None,
+) -> list[str]:
+    """The `rightsizer run` command line of one phase."""
+    command = [sys.executable, "-m", "rightsizer"]
+    if config_file is not None:
+        command += ["--config", str(config_file)]
+    command += [
+        "run",
+        "--users", "auto",
+        "--tasks", str(tasks),
+        "--cpu", f"{plan.cpu:g}",
+        "--memory", str(plan.memory),
+        "--port", "0",
+        "--lb", "roundrobin",
+        "--step-time", f"{plan.step_time:g}",
+        "--warmup", f"{plan.warmup:g}",
+        "--max-steps", str(plan.max_steps(tasks)),
+        "--slo-p95-ms", f"{plan.slo.p95_ms:g}",
+        "--slo-failures", f"{plan.slo.failure_pct:g}",
+        "--alarm", str(alarm),
+        "--reset",
+        "--no-report",
+        "--out", str(out),
+        "--label", f"{tasks}-task" + ("s" if tasks > 1 else ""),
+    ]  # fmt: skip
+    search_from = search_from or plan.first_users(tasks)
+    if search_from is not None:
+        command += ["--search-from", str(search_from)]
+    cooldown = plan.cooldown(tasks)
+    if cooldown is not None:
+        command += ["--cooldown", f"{cooldown:g}"]
+    return command
+
+
+def run_phase(command: list[str], tasks: int) -> PhaseResult:
+    """Run one phase; its stdout is echoed, and the run directory read from it.
+
+    Ctrl-C reaches the child too (same process group): it ends its load gracefully and writes
+    its run directory, and this waits for that before it returns."""
+    run_dir: Path | None = None
+    try:
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1)
+    except OSError as exc:
+        raise RightsizerError(f"cannot start `rightsizer run` ({exc.strerror})") from None
+    assert child.stdout is not None
+    with child:
+        while True:
+            try:
+                for line in child.stdout:
+                    sys.stdout.write(line)
+                    if line.startswith(RUN_DIRECTORY):
+                        run_dir = Path(line[len(RUN_DIRECTORY) :].strip())
+                break
+            except KeyboardInterrupt:
+                continue  # the child got it too and is finishing; keep reading its output
+        code = child.wait()
+    sys.stdout.flush()
+    return PhaseResult(tasks, run_dir, code)

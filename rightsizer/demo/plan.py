@@ -1,0 +1,87 @@
+"""What `rightsizer demo` does, decided before anything starts: a frozen `DemoPlan`.
+
+The seed's experiment, unattended: one smallest task (0.25 vCPU, 512 MiB) behind HAProxy, then
+four, each searched for its limit (`rightsizer run --users auto`) under the seed's CPU alarm
+(CPUUtilization > 20%, 1 of 1; a 10 s period so the demo stays short).
+
+    plan = DemoPlan(out=Path("runs"), quick=True)
+    plan.step_time, plan.max_steps(4)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rightsizer.slo import Slo
+
+SEED_THRESHOLD = 20.0
+ALARM_PERIOD = 10
+THRESHOLDS = (20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0)
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """The demo's settings. `quick` trades resolution for time (coarser, same answers)."""
+
+    out: Path
+    quick: bool = False
+    slo: Slo = field(default_factory=Slo)
+    target_users: int = 2000
+    headroom: float = 0.3
+    task_counts: tuple[int, int] = (1, 4)
+    cpu: float = 0.25
+    memory: int = 512
+    alarm_period: int = ALARM_PERIOD
+    seed_threshold: float = SEED_THRESHOLD
+
+    @property
+    def step_time(self) -> float:
+        """Seconds per step: enough for users who think 1-5 s to settle, and a steady window."""
+        return 6.0 if self.quick else 15.0
+
+    @property
+    def warmup(self) -> float:
+        return 0.3 if self.quick else 0.25
+
+    def max_steps(self, tasks: int) -> int:
+        """The first fleet searches from scratch; the second starts near the first's answer."""
+        first = tasks == self.task_counts[0]
+        if self.quick:
+            return 6 if first else 4
+        return 8 if first else 6
+
+    def first_users(self, tasks: int) -> int | None:
+        """Where the first fleet's search starts (None: the search's default, 10 a task);
+        quick skips the lowest step."""
+        return 30 * tasks if self.quick and tasks == self.task_counts[0] else None
+
+    def cooldown(self, tasks: int) -> float | None:
+        """Seconds without load after the search (None: until the alarm has seen a whole period
+        without load, to show it return to OK). The first fleet shows that; in quick mode the
+        second one does not wait for it."""
+        return 2.0 if self.quick and tasks != self.task_counts[0] else None
+
+    def seed_alarm(self) -> dict[str, Any]:
+        """The seed's alarm as PutMetricAlarm JSON, with the demo's short period."""
+        return {
+            "AlarmName": "seed-cpu-high",
+            "AlarmDescription": "The seed's alarm: service CPUUtilization above 20%",
+            "Namespace": "rightsizer",
+            "MetricName": "CPUUtilization",
+            "Dimensions": [{"Name": "ServiceName", "Value": "uploader"}],
+            "Statistic": "Average",
+            "Period": self.alarm_period,
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            "Threshold": self.seed_threshold,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "missing",
+        }
+
+    def write_alarm(self, directory: Path) -> Path:
+        path = directory / "seed-alarm.json"
+        path.write_text(json.dumps(self.seed_alarm(), indent=2) + "\n")
+        return path

@@ -1,0 +1,153 @@
+"""steps.json, read: one load step as rightsizer.load.steps wrote it. The one reader; the
+analysis, the report and `alarm replay` all parse steps here.
+
+    steps = read_steps(RunDir.open(path))       # or parse_steps(run_dir.steps())
+    [(s.users, s.p95_ms, s.failure_pct) for s in steps]
+
+`Step.from_dict` is tolerant: a field the writer left out (a server-side figure on a `--host`
+run, say) or wrote with the wrong type becomes None rather than an error, because a report of
+a partial run is still useful. Judging a step against the SLO is rightsizer.slo's business.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rightsizer.rundir import RunDir
+
+
+def _float(raw: Any) -> float | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    value = float(raw)
+    return value if math.isfinite(value) else None
+
+
+def _int(raw: Any) -> int | None:
+    """A whole number (2 or 2.0); None for anything else, 2.5 included."""
+    value = _float(raw)
+    return int(value) if value is not None and value.is_integer() else None
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    """One request name's figures within a step (`requests` in steps.json)."""
+
+    name: str
+    count: int | None = None
+    failures: int | None = None
+    rps: float | None = None
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    max_ms: float | None = None
+
+    @classmethod
+    def from_dict(cls, name: str, raw: Mapping[str, Any]) -> RequestStats:
+        return cls(
+            name=name,
+            count=_int(raw.get("count")),
+            failures=_int(raw.get("failures")),
+            rps=_float(raw.get("rps")),
+            p50_ms=_float(raw.get("p50_ms")),
+            p95_ms=_float(raw.get("p95_ms")),
+            p99_ms=_float(raw.get("p99_ms")),
+            max_ms=_float(raw.get("max_ms")),
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a run. Times are epoch seconds; counts cover the whole step, rates,
+    percentiles and utilizations the steady window [steady_start, end)."""
+
+    index: int
+    users: int
+    start: float | None = None
+    end: float | None = None
+    steady_start: float | None = None
+    requests_total: int | None = None
+    failures: int | None = None
+    fail_ratio: float | None = None
+    rps: float | None = None
+    p50_ms: float | None = None
+    p90_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    max_ms: float | None = None
+    cpu_utilization: float | None = None
+    cpu_utilization_max: float | None = None
+    memory_utilization: float | None = None
+    generator_cpu: float | None = None
+    generator_bound: bool = False
+    requests: tuple[RequestStats, ...] = field(default=())
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], position: int = 0) -> Step:
+        """Parse one steps.json entry; `position` stands in for a missing index, 0 for
+        missing users (`parse_steps` leaves such an entry out)."""
+        requests = raw.get("requests")
+        index, users = _int(raw.get("index")), _int(raw.get("users"))
+        return cls(
+            index=position if index is None else index,
+            users=users if users is not None and users > 0 else 0,
+            start=_float(raw.get("start")),
+            end=_float(raw.get("end")),
+            steady_start=_float(raw.get("steady_start")),
+            requests_total=_int(raw.get("requests_total")),
+            failures=_int(raw.get("failures")),
+            fail_ratio=_float(raw.get("fail_ratio")),
+            rps=_float(raw.get("rps")),
+            p50_ms=_float(raw.get("p50_ms")),
+            p90_ms=_float(raw.get("p90_ms")),
+            p95_ms=_float(raw.get("p95_ms")),
+            p99_ms=_float(raw.get("p99_ms")),
+            max_ms=_float(raw.get("max_ms")),
+            cpu_utilization=_float(raw.get("cpu_utilization")),
+            cpu_utilization_max=_float(raw.get("cpu_utilization_max")),
+            memory_utilization=_float(raw.get("memory_utilization")),
+            generator_cpu=_float(raw.get("generator_cpu")),
+            generator_bound=raw.get("generator_bound") is True,
+            requests=tuple(
+                RequestStats.from_dict(str(name), stats)
+                for name, stats in (requests.items() if isinstance(requests, Mapping) else ())
+                if isinstance(stats, Mapping)
+            ),
+        )
+
+    @property
+    def failure_pct(self) -> float | None:
+        """Failed requests in percent: Locust's `fail_ratio` (a fraction) x 100, else the
+        whole-step counts."""
+        if self.fail_ratio is not None:
+            return self.fail_ratio * 100
+        if self.failures is not None and self.requests_total:
+            return self.failures / self.requests_total * 100
+        return None
+
+    @property
+    def window(self) -> tuple[float, float] | None:
+        """The steady window (start, end) in epoch seconds, when both ends are known."""
+        start = self.steady_start if self.steady_start is not None else self.start
+        if start is None or self.end is None or self.end <= start:
+            return None
+        return (start, self.end)
+
+
+def parse_steps(raw_steps: Iterable[Any]) -> tuple[Step, ...]:
+    """Steps in the order they ran; entries that are not JSON objects or have no whole
+    positive number of users are left out (a caller compares lengths to say so)."""
+    parsed = (
+        Step.from_dict(raw, position)
+        for position, raw in enumerate(raw_steps)
+        if isinstance(raw, Mapping)
+    )
+    return tuple(step for step in parsed if step.users > 0)
+
+
+def read_steps(run_dir: RunDir) -> tuple[Step, ...]:
+    """The steps of a run directory (UsageError when steps.json is missing or broken)."""
+    return parse_steps(run_dir.steps())

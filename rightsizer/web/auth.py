@@ -1,0 +1,82 @@
+"""`--web-auth USER:PASS` through Locust's own login (`web_login`, flask-login), two ways in:
+
+- a browser: any page without a session goes to Locust's login page, whose form posts to
+  /rightsizer/login; the session cookie (signed with a key made for this run, SameSite=Lax)
+  then opens every route;
+- a script: HTTP Basic on any request (`curl -u USER:PASS .../rightsizer/stats`).
+
+Without either, a page request (Accept: text/html) is redirected to the login page and
+anything else gets 401 with `WWW-Authenticate: Basic`. A wrong password costs a second.
+Imports Flask and flask-login, not Locust: `install_login` is given Locust's WebUI.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from flask import Blueprint, Response, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import UserMixin, login_user
+
+from rightsizer.web.options import Credentials
+
+LOGIN_PATH = "/rightsizer/login"
+FAILED_LOGIN_DELAY = 1.0
+REALM = 'Basic realm="rightsizer", charset="UTF-8"'
+
+
+class User(UserMixin):  # type: ignore[misc]  # flask-login is untyped
+    """The one user `--web-auth` names."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_id(self) -> str:
+        return self.name
+
+
+def install_login(web_ui: Any, credentials: Credentials) -> None:
+    """Make Locust's WebUI (created with `web_login=True`) accept `credentials` only."""
+    app = web_ui.app
+    app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    manager = web_ui.login_manager
+
+    @manager.user_loader  # type: ignore[untyped-decorator]
+    def from_session(user_id: str) -> User | None:
+        return User(user_id) if user_id == credentials.user else None
+
+    @manager.request_loader  # type: ignore[untyped-decorator]
+    def from_basic(_: Any) -> User | None:
+        given = request.authorization
+        if given is None or given.type != "basic":
+            return None
+        if credentials.matches(given.username or "", given.password or ""):
+            return User(credentials.user)
+        time.sleep(FAILED_LOGIN_DELAY)
+        return None
+
+    @manager.unauthorized_handler  # type: ignore[untyped-decorator]
+    def unauthorized() -> ResponseReturnValue:
+        if request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
+            return redirect(url_for("locust.login"))
+        response = Response("login required: give the --web-auth user and password\n", 401)
+        response.headers["WWW-Authenticate"] = REALM
+        return response
+
+    web_ui.auth_args = {"username_password_callback": LOGIN_PATH}
+    routes = Blueprint("rightsizer_login", __name__)
+
+    @routes.route(LOGIN_PATH, methods=["POST"])
+    def login_submit() -> ResponseReturnValue:
+        user = request.form.get("username", "")
+        if credentials.matches(user, request.form.get("password", "")):
+            login_user(User(credentials.user))
+            return redirect(url_for("locust.index"))
+        time.sleep(FAILED_LOGIN_DELAY)
+        session["auth_error"] = "Invalid username or password"
+        return redirect(url_for("locust.login"))
+
+    app.register_blueprint(routes)

@@ -1,0 +1,61 @@
+"""The demo's plan and the command line of each phase."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from rightsizer.alarms.definition import AlarmDefinition
+from rightsizer.demo.experiment import second_start
+from rightsizer.demo.phase import phase_command, run_phase
+from rightsizer.demo.plan import DemoPlan
+from rightsizer.rundir import RunDir, write_json
+from rightsizer.slo import Slo
+
+
+def test_the_seed_alarm_is_a_valid_put_metric_alarm_with_a_short_period(tmp_path: Path) -> None:
+    plan = DemoPlan(out=tmp_path)
+    alarm = AlarmDefinition.from_json(json.loads(plan.write_alarm(tmp_path).read_text()))
+    assert (alarm.metric_name, alarm.threshold, alarm.period) == ("CPUUtilization", 20.0, 10)
+    assert (alarm.evaluation_periods, alarm.datapoints_to_alarm) == (1, 1)
+
+
+def test_quick_is_shorter_and_the_second_fleet_gets_fewer_steps(tmp_path: Path) -> None:
+    full, quick = DemoPlan(out=tmp_path), DemoPlan(out=tmp_path, quick=True)
+    assert quick.step_time < full.step_time
+    assert quick.max_steps(1) < full.max_steps(1)
+    assert quick.max_steps(4) < quick.max_steps(1)
+    budget = quick.step_time * (quick.max_steps(1) + quick.max_steps(4))
+    assert budget <= 90  # leaves room for start-up, cool-down and reports within 2 minutes
+
+
+def test_phase_command_searches_on_a_capped_fleet(tmp_path: Path) -> None:
+    plan = DemoPlan(out=tmp_path, slo=Slo(p95_ms=800, failure_pct=0.5))
+    command = phase_command(plan, 4, tmp_path / "a.json", tmp_path, search_from=900)
+    text = " ".join(command)
+    assert command[:3] == [sys.executable, "-m", "rightsizer"]
+    for part in ("run --users auto", "--tasks 4", "--cpu 0.25", "--memory 512", "--port 0",
+                 "--search-from 900", "--slo-p95-ms 800", "--slo-failures 0.5", "--reset",
+                 "--label 4-tasks"):  # fmt: skip
+        assert part in text
+
+
+def test_the_second_search_starts_below_the_scaled_limit(tmp_path: Path) -> None:
+    run = RunDir.create(tmp_path, "one")
+    write_json(run.manifest_path, {"label": "one"})
+    steps = [
+        {"users": 100, "p95_ms": 20.0, "fail_ratio": 0.0},
+        {"users": 450, "p95_ms": 700.0, "fail_ratio": 0.0},
+        {"users": 500, "p95_ms": 1500.0, "fail_ratio": 0.0},  # broke the SLO
+        {"users": 470, "p95_ms": 600.0, "fail_ratio": 0.02},  # failures broke it
+    ]
+    write_json(run.steps_path, {"steps": steps})
+    assert second_start(DemoPlan(out=tmp_path), run.path) == 1080  # 450 x 4 x 0.6
+
+
+def test_a_phase_reads_the_run_directory_its_child_names(tmp_path: Path) -> None:
+    script = f"print('steps ...'); print('run directory: {tmp_path}/x'); raise SystemExit(130)"
+    result = run_phase([sys.executable, "-c", script], tasks=1)
+    assert result.run_dir == tmp_path / "x"
+    assert result.interrupted
