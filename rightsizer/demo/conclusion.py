@@ -6,6 +6,8 @@ conclusion.answer.lines()
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from rightsizer.alarms.replay import ReplayGrid, ReplayRow, base_alarm, recommen
 from rightsizer.analysis.answer import Answer, build_answer
 from rightsizer.analysis.run import load_run
 from rightsizer.demo.plan import THRESHOLDS, DemoPlan
+from rightsizer.load.search import SearchLimits
 from rightsizer.metrics import names
 from rightsizer.report.html import write_comparison, write_report
 from rightsizer.rundir import COMPARE, RunDir
@@ -39,10 +42,61 @@ def replay_thresholds(plan: DemoPlan, run: Path) -> list[ReplayRow]:
     return replay(RunDir.open(run), grid, plan.slo)
 
 
+def saturation_rows(rows: Sequence[ReplayRow], run: Path, saturation_cpu: float) -> list[ReplayRow]:
+    """The rows again, judged against the first step whose tasks saturated their CPU instead of
+    an SLO break the run never reached: past the knee, queues only grow."""
+    manifest = RunDir.open(run).manifest()
+    load_start = manifest.get("load_start")
+    saturated = [
+        s["start"]
+        for s in RunDir.open(run).steps()
+        if (s.get("cpu_utilization") or 0.0) >= saturation_cpu and isinstance(s.get("start"), float)
+    ]
+    if not saturated or not isinstance(load_start, float):
+        return []
+    knee = min(saturated) - load_start
+    return [
+        dataclasses.replace(
+            row,
+            slo_break_s=knee,
+            lead_time_s=None if row.first_alarm_s is None else knee - row.first_alarm_s,
+        )
+        for row in rows
+    ]
+
+
+def choose_threshold(rows: Sequence[ReplayRow], run: Path) -> tuple[ReplayRow | None, str | None]:
+    """The threshold to recommend and, when it is not the plain replay answer, why.
+
+    The replay's answer: the highest threshold that fired at least one period before the SLO
+    broke. A run whose SLO never broke is judged against the first step that saturated the
+    task's CPU. Steps shorter than two alarm periods (the quick demo) may leave no threshold a
+    whole period early: then the highest that fired before at all, said as such."""
+    best = recommend(rows)
+    if best is not None:
+        return best, None
+    event = "the SLO broke"
+    if all(row.slo_break_s is None for row in rows):
+        rows = saturation_rows(rows, run, SearchLimits(tasks=1).saturation_cpu)
+        event = "the task's CPU saturated (the SLO never broke)"
+        best = recommend(rows)
+        if best is not None:
+            return best, f"the alarm threshold is the one that fired a period before {event}"
+    early = [r for r in rows if r.lead_time_s is not None and r.lead_time_s > 0]
+    if not early:
+        return None, None
+    best = max(early, key=lambda r: (-r.false_alarms, r.alarm.threshold))
+    lead = best.lead_time_s or 0.0
+    return best, (
+        f"no threshold fired a whole alarm period before {event}; {best.alarm.threshold:g}% "
+        f"fired {lead:.0f} s before it (steps shorter than two periods: a coarse figure)"
+    )
+
+
 def conclude(plan: DemoPlan, first: Path, second: Path | None, out: Path) -> Conclusion:
     """Answer the seed's questions from the runs; write both reports and the comparison."""
     rows = replay_thresholds(plan, first)
-    best = recommend(rows)
+    best, threshold_note = choose_threshold(rows, first)
     answer = build_answer(
         load_run(first),
         load_run(second) if second is not None else None,
@@ -52,6 +106,8 @@ def conclude(plan: DemoPlan, first: Path, second: Path | None, out: Path) -> Con
         threshold_lead_s=best.lead_time_s if best else None,
         seed_threshold=plan.seed_threshold,
     )
+    if threshold_note is not None:
+        answer = dataclasses.replace(answer, notes=(*answer.notes, threshold_note))
     reports = [write_report(first, answer).report]
     comparison = None
     if second is not None:

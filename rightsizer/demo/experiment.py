@@ -17,17 +17,16 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from rightsizer.analysis.knee import find_knee
+from rightsizer.analysis.steps import load_points
 from rightsizer.demo.phase import PhaseResult, phase_command, run_phase
 from rightsizer.demo.plan import DemoPlan
 from rightsizer.errors import UsageError
 from rightsizer.rundir import RunDir, write_json
+from rightsizer.stepsfile import read_steps
 
 if TYPE_CHECKING:
     from rightsizer.demo.conclusion import Conclusion
-
-# The second fleet's search starts at this share of N x the first fleet's limit: close enough
-# to save steps, low enough to measure a good step first.
-SECOND_START = 0.6
 
 
 @dataclass(frozen=True)
@@ -52,23 +51,17 @@ def preflight() -> None:
 
 
 def second_start(plan: DemoPlan, first_run: Path) -> int | None:
-    """Where the second fleet's search starts: SECOND_START x its task count x the first
-    fleet's best step within the SLO (None: the first run found none)."""
+    """Where the second fleet's search starts: `plan.second_start` x its task count x the
+    first fleet's knee, where its throughput stopped growing (a steadier figure than the last
+    good step, which short steps flatter); None when the first run measured no throughput."""
     try:
-        steps = RunDir.open(first_run).steps()
+        knee = find_knee(load_points(read_steps(RunDir.open(first_run))))
     except UsageError:
         return None
-    good: list[int] = [
-        s["users"]
-        for s in steps
-        if isinstance(s.get("users"), int)
-        and plan.slo.met(s.get("p95_ms"), (s.get("fail_ratio") or 0.0) * 100)
-        and s.get("p95_ms") is not None
-    ]
-    if not good:
+    if knee is None:
         return None
     ratio = plan.task_counts[1] / plan.task_counts[0]
-    return max(1, math.floor(max(good) * ratio * SECOND_START))
+    return max(1, math.floor(knee.users * ratio * plan.second_start))
 
 
 def run_experiment(plan: DemoPlan, console: Console, config_file: Path | None = None) -> DemoResult:

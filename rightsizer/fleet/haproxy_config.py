@@ -1,14 +1,16 @@
 """HAProxy's configuration for a fleet, playing the ALB: one frontend, one backend of tasks.
 
-Health checks (`GET /healthz`, 200 expected) every second, down after 2 failures and up after 1
+Health checks (`GET /healthz`, 200 expected) every second, down after 3 failures and up after 1
 success. A dead task refuses the check's connection at once, so it leaves the rotation within
-about two seconds (and a refused connection on real traffic marks it down at once: `observe
-layer4`); a task that is merely saturated answers its check late, and the 10 s check timeout
-keeps it in rotation, as an ALB's generous defaults do: taking the only busy task out would turn
-slow answers into 503s for everyone. `option redispatch` with `retries` sends a
-request whose connection failed to another task, so clients keep succeeding while a task is
-replaced. Each task is a server named `t<slot>`; a replacement gets a new port, set through the
-runtime API (`set server tasks/t2 addr ...`) without a reload.
+about three seconds (a refused connection on real traffic marks it down at once: `observe
+layer4`; and the supervisor sets a task that exits to maintenance as soon as it sees the exit).
+A task that is merely saturated answers its check late: a check times out only after 10 s and
+three must fail in a row, so only a task stuck for half a minute leaves, as with an ALB's
+generous defaults. Taking the only busy task out would turn slow answers into 503s for everyone.
+`option redispatch` with `retries` sends a request whose connection failed to another task, so
+clients keep succeeding while a task is replaced. Each task is a server named `t<slot>`; a
+replacement gets a new port, set through the runtime API (`set server tasks/t2 addr ...`)
+without a reload.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class LbConfig:
     keepalive: float = 75.0
     check_interval_ms: int = 1000
     check_timeout_ms: int = 10000
-    fall: int = 2
+    fall: int = 3
     rise: int = 1
     server_timeout_s: int = 120
 

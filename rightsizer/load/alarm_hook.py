@@ -24,7 +24,7 @@ from typing import Any
 
 from rightsizer.alarms.actions import ActionRunner
 from rightsizer.alarms.definition import AlarmDefinition
-from rightsizer.alarms.live import SETTLE, LiveAlarms
+from rightsizer.alarms.live import SETTLE, AlarmStatus, LiveAlarms
 from rightsizer.alarms.sources import (
     alarms_from_config,
     load_definition_file,
@@ -173,11 +173,15 @@ class AlarmWatch:
             f"{transition.new_state.value} ({transition.reason})"
         )
 
+    def states(self) -> list[AlarmStatus]:
+        """Every alarm's state now (empty before the run starts them)."""
+        return self.live.states() if self.live is not None else []
+
     def stop_reason(self) -> str | None:
         """Why an alarm asked the run to stop (its `stop-run` action), or None."""
         if self.live is None or not self.live.stop_requested.is_set():
             return None
-        firing = [s.name for s in self.live.states() if s.state is AlarmState.ALARM]
+        firing = [s.name for s in self.states() if s.state is AlarmState.ALARM]
         return "alarm " + (", ".join(firing) or "stop-run action")
 
     def stop(self) -> list[dict[str, Any]]:
@@ -187,5 +191,5 @@ class AlarmWatch:
         self.live.stop()
         return [
             {"name": s.name, "state": s.state.value, "since": s.since, "reason": s.reason}
-            for s in self.live.states()
+            for s in self.states()
         ]

@@ -28,7 +28,7 @@ MIN_STEP_TIME = 1.0  # Locust asks the shape for the user count once a second
 MAX_DEFAULT_SPAWN_RATE = 100.0
 # A search jumps by hundreds of users: their start is spread over this share of the step (at
 # most SEARCH_SPREAD_MAX seconds), so a step's first requests do not arrive as one burst.
-SEARCH_SPREAD = 0.15
+SEARCH_SPREAD = 0.25
 SEARCH_SPREAD_MAX = 3.0
 
 

@@ -229,7 +229,7 @@ class _Run:
         watch = self.watch
         return Dashboard(
             source,
-            lambda: watch.live.states() if watch.live is not None else [],
+            watch.states,
             watch.alarms,
             Reservation(settings.cpu, settings.memory) if source is not None else None,
         )

@@ -48,7 +48,7 @@ from rightsizer.load.search import StepOutcome, UserSearch
 from rightsizer.load.series import ClientSeries, gauges
 from rightsizer.load.shape import StepShape
 from rightsizer.load.spec import LoadHooks, LoadSpec
-from rightsizer.load.steps import read_series, step_stats, step_windows
+from rightsizer.load.steps import answered_latency, read_series, step_stats, step_windows
 from rightsizer.load.workers import LocalWorkers
 from rightsizer.metrics.store import MetricStore
 from rightsizer.web.control import RunControl
@@ -170,24 +170,34 @@ class LoadRun:
         return users
 
     def finished_steps(self, now: float) -> list[StepOutcome]:
-        """What the steps begun so far measured, for the search (requests still in flight
-        are not in yet; the final steps.json counts them)."""
+        """What the steps begun so far measured, for the search. Requests still in flight are
+        not in yet (the final steps.json counts them), and they are the slow ones: a step is
+        judged by its sent requests' p95, as steps.json will judge it, unless the requests
+        answered in it show a queue twice the SLO deep."""
         starts, users = self.shape.step_starts, self.shape.step_users
-        if not starts:
+        if not starts or self.search is None:
             return []
+        slo = self.search.limits.slo
         windows = step_windows(starts, users, now, self.spec.plan.warmup)
         series = read_series(self.store, starts[0] - 1, now + 1)
-        return [
-            StepOutcome(
-                users=stats.window.users,
-                p95_ms=stats.latency.p95,
-                fail_ratio=stats.fail_ratio or 0.0,
-                cpu_utilization=stats.cpu_utilization,
-                rps=stats.rps,
-                p50_ms=stats.latency.p50,
+        records = self.log.records
+        outcomes = []
+        for stats in step_stats(records, windows, series):
+            p95 = stats.latency.p95
+            queue = answered_latency(records, stats.window).p95
+            if queue is not None and queue > 2 * slo.p95_ms:
+                p95 = max(p95 or 0.0, queue)
+            outcomes.append(
+                StepOutcome(
+                    users=stats.window.users,
+                    p95_ms=p95,
+                    fail_ratio=stats.fail_ratio or 0.0,
+                    cpu_utilization=stats.cpu_utilization,
+                    rps=stats.rps,
+                    p50_ms=stats.latency.p50,
+                )
             )
-            for stats in step_stats(self.log.records, windows, series)
-        ]
+        return outcomes
 
     def _on_worker_connect(self, client_id: str, **_: Any) -> None:
         self.connected.add(client_id)

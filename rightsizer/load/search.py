@@ -4,8 +4,10 @@ The search raises users until the SLO breaks, then bisects between the last good
 bad step. It does not raise blindly:
 
 - below saturation CPU grows about linearly with users, so the good steps predict where CPU
-  saturates, and the next step aims there (at most `growth` times the last step, so a noisy
-  first reading cannot send it far past the break);
+  saturates, and the steps climb towards it at `ramp` shares of that prediction (at most
+  `growth` times the last step, so a noisy first reading cannot send it far past the break).
+  The climb is gradual on purpose: CPU then crosses each alarm threshold in its own step, and
+  replaying an alarm over the run tells how early each threshold would have fired;
 - once CPU is saturated, throughput stops growing (the knee) but a closed-loop load (users who
   wait for answers, then think) breaks the SLO only some way further, when queueing delay
   reaches it. Little's law says where: N = X (Z + R) for N users, throughput X, think time Z
@@ -52,13 +54,14 @@ class SearchLimits:
     first_users_per_task: int = 10
     first_users: int | None = None
     growth: float = 8.0
-    aim: float = 1.0
+    ramp: tuple[float, ...] = (0.6, 0.9, 1.1)
     saturation_cpu: float = 95.0
     past_knee_growth: float = 1.1
     # Past the knee, aim this far beyond the predicted SLO break: short steps see less
     # queueing than the steady state the prediction assumes, and a step that breaks the SLO
     # is what the bisection needs next.
     past_knee_aim: float = 1.3
+    past_knee_retry: float = 1.5
     # The mean response time when p95 reaches the SLO, as a share of it (queueing spreads
     # response times: p95 is about twice the mean).
     slo_mean_share: float = 0.5
@@ -104,17 +107,22 @@ class UserSearch:
         last = max(done, key=lambda s: s.users)
         if last.users >= lim.max_users:
             return None
-        if any(self.is_saturated(s) for s in done):
+        saturated = [s for s in done if self.is_saturated(s)]
+        if saturated:
             predicted = self.predicted_slo_break(done)
             target = last.users * 1.25 if predicted is None else predicted * lim.past_knee_aim
-            target = min(last.users * lim.growth, max(last.users * lim.past_knee_growth, target))
+            # Still within the SLO past the knee: the service got more efficient under load
+            # (throughput kept rising at full CPU), so the prediction was low; grow faster.
+            floor = lim.past_knee_growth if last is saturated[0] else lim.past_knee_retry
+            target = min(last.users * lim.growth, max(last.users * floor, target))
         else:
             target = last.users * lim.growth
             predicted = self.predicted_saturation(done)
             if predicted is not None:
-                # Aim under the predicted saturation; once there, step just past it.
-                aim = predicted * lim.aim if last.users < predicted * lim.aim else predicted * 1.1
-                target = min(target, max(last.users * lim.past_knee_growth, aim))
+                floor = last.users * 1.2
+                aim = next((share * predicted for share in lim.ramp if share * predicted > floor),
+                           floor)  # fmt: skip
+                target = min(target, aim)
         return min(lim.max_users, max(last.users + 1, math.ceil(target)))
 
     def _refine(self, done: Sequence[StepOutcome], bad: Sequence[StepOutcome]) -> int | None:

@@ -243,6 +243,13 @@ def step_stats(
     return stats
 
 
+def answered_latency(records: Sequence[RequestRecord], window: StepWindow) -> Latency:
+    """Percentiles of the requests whose answers came back in `window`'s steady part, whenever
+    they were sent. While a step still runs, the slowest requests sent in it have not come back
+    yet; those sent earlier and answered now show the queue as it is."""
+    return Latency.of([r.response_ms for r in records if window.steady_start <= r.end < window.end])
+
+
 def steps_document(stats: Sequence[StepStats]) -> dict[str, Any]:
     """The steps.json document."""
     return {"steps": [step.as_dict() for step in stats]}

@@ -196,6 +196,17 @@ class FleetTarget:
         self.state = state
         self.url = state["url"].rstrip("/")
 
+    @property
+    def control_url(self) -> str | None:
+        """The supervisor's control server (status, samples, Prometheus metrics)."""
+        url = self.state.get("control_url")
+        return url if isinstance(url, str) else None
+
+    @property
+    def balanced(self) -> bool:
+        """Whether HAProxy runs in front of the tasks."""
+        return self.state.get("haproxy_pid") is not None
+
     def describe(self) -> dict[str, Any]:
         s = self.settings
         return {

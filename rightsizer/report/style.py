@@ -104,7 +104,10 @@ def step_bands(ax: Axes, bands: Sequence[tuple[float, float, str]], label: bool)
 def smooth(values: tuple[float, ...], width: int) -> np.ndarray:
     """Centred moving average that keeps the ends (shorter windows there)."""
     data = np.asarray(values, dtype=float)
-    kernel = np.ones(width)
+    if not len(data):
+        return data
+    # np.convolve's "same" gives max(len, width) points: never let the window outgrow the data.
+    kernel = np.ones(max(1, min(width, len(data))))
     sums = np.convolve(data, kernel, mode="same")
     counts = np.convolve(np.ones_like(data), kernel, mode="same")
     return np.asarray(sums / counts)

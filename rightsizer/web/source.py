@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from rightsizer.errors import UnavailableError
 from rightsizer.fleet.control import SAMPLES_PATH, STATUS_PATH, fetch_status
+from rightsizer.load.target import FleetTarget
 from rightsizer.metrics import names
 
 STATUS_EVERY = 5.0
@@ -123,7 +124,7 @@ class ControlSource:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._url = control_url
-        self._balanced = balanced
+        self.balanced = balanced
         self._fetch = fetch
         self._clock = clock
         self._health: dict[int | str, bool] = {}
@@ -134,7 +135,7 @@ class ControlSource:
             samples = self._fetch(self._url, FETCH_TIMEOUT, SAMPLES_PATH)
         except UnavailableError:
             return None
-        return reading_from(samples, self._current_health() if self._balanced else None)
+        return reading_from(samples, self._current_health() if self.balanced else None)
 
     def _current_health(self) -> dict[int | str, bool]:
         now = self._clock()
@@ -148,11 +149,8 @@ class ControlSource:
 
 
 def fleet_source(target: object) -> ControlSource | None:
-    """The source for a run's target: a fleet it started has a supervisor; a --host has none.
-
-    Reads the fleet's state document (`control_url`, `haproxy_pid`) that
-    rightsizer.load.target keeps as `FleetTarget.state`."""
-    state = getattr(target, "state", None)
-    if not isinstance(state, dict) or not isinstance(state.get("control_url"), str):
+    """The source for a run's target: a fleet it started has a supervisor (a FleetTarget's
+    `control_url` and `balanced`); a --host has none."""
+    if not isinstance(target, FleetTarget) or target.control_url is None:
         return None
-    return ControlSource(state["control_url"], balanced=state.get("haproxy_pid") is not None)
+    return ControlSource(target.control_url, balanced=target.balanced)

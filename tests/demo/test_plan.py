@@ -27,7 +27,7 @@ def test_quick_is_shorter_and_the_second_fleet_gets_fewer_steps(tmp_path: Path) 
     assert quick.max_steps(1) < full.max_steps(1)
     assert quick.max_steps(4) < quick.max_steps(1)
     budget = quick.step_time * (quick.max_steps(1) + quick.max_steps(4))
-    assert budget <= 90  # leaves room for start-up, cool-down and reports within 2 minutes
+    assert budget <= 75  # leaves room for start-up, cool-down and reports within 2 minutes
 
 
 def test_phase_command_searches_on_a_capped_fleet(tmp_path: Path) -> None:
@@ -41,17 +41,20 @@ def test_phase_command_searches_on_a_capped_fleet(tmp_path: Path) -> None:
         assert part in text
 
 
-def test_the_second_search_starts_below_the_scaled_limit(tmp_path: Path) -> None:
+def test_the_second_search_starts_below_the_scaled_knee(tmp_path: Path) -> None:
     run = RunDir.create(tmp_path, "one")
     write_json(run.manifest_path, {"label": "one"})
+    # 0.5 rps per user until the task saturates at 150 rps: the knee is at 300 users.
+    measured = [(100, 50.0), (200, 100.0), (400, 150.0), (500, 150.0)]
     steps = [
-        {"users": 100, "p95_ms": 20.0, "fail_ratio": 0.0},
-        {"users": 450, "p95_ms": 700.0, "fail_ratio": 0.0},
-        {"users": 500, "p95_ms": 1500.0, "fail_ratio": 0.0},  # broke the SLO
-        {"users": 470, "p95_ms": 600.0, "fail_ratio": 0.02},  # failures broke it
+        {"index": i, "users": u, "rps": x, "p95_ms": 20.0, "fail_ratio": 0.0}
+        for i, (u, x) in enumerate(measured)
     ]
     write_json(run.steps_path, {"steps": steps})
-    assert second_start(DemoPlan(out=tmp_path), run.path) == 1080  # 450 x 4 x 0.6
+    assert second_start(DemoPlan(out=tmp_path), run.path) == 720  # 300 x 4 x 0.6
+    assert second_start(DemoPlan(out=tmp_path, quick=True), run.path) == 960  # 300 x 4 x 0.8
+    write_json(run.steps_path, {"steps": []})
+    assert second_start(DemoPlan(out=tmp_path), run.path) is None
 
 
 def test_a_phase_reads_the_run_directory_its_child_names(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ def test_checks_retries_and_keepalive_are_as_the_fleet_needs(tmp_path: Path) -> 
     text = render(_config(tmp_path, algorithm="leastconn", keepalive=2.0))
     assert "    balance leastconn" in text
     assert "    option httpchk GET /healthz" in text
-    assert "inter 1000ms fall 2 rise 1" in text  # a dead task is out within ~2 s
+    assert "inter 1000ms fall 3 rise 1" in text  # a dead task is out within ~3 s
     assert "    timeout check 10000ms" in text  # a merely busy task stays in rotation
     assert "    option redispatch" in text and "    retries 3" in text
     # Keep-alive longer than Locust's 5 s waits even when configured shorter.

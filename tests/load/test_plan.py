@@ -99,8 +99,10 @@ def test_auto_searches_with_a_step_budget() -> None:
 
 def test_a_search_spreads_each_step_change_over_a_few_seconds() -> None:
     plan = RunPlan.build("AUTO", 20)
-    # 600 new users over min(3 s, 15% of 20 s) = 3 s
+    # 600 new users over min(3 s, 25% of 20 s) = 3 s
     assert plan.rate_between(40, 640) == 200
     assert plan.rate_between(640, 340) == 100  # stopping users is spread too
     assert plan.rate_between(10, 11) == 1.0
+    # A short step spreads over a quarter of it: 300 users over 1.5 s.
+    assert RunPlan.build("auto", 6).rate_between(0, 300) == 200
     assert RunPlan.build("1,3", 20).rate_between(1, 3) == 3  # a list keeps its own rate

@@ -60,7 +60,7 @@ def test_cpu_prediction_reaches_the_knee_in_few_steps() -> None:
         done.append(closed_loop(users, 130.0))
         if search.is_saturated(done[-1]):
             break
-    assert len(done) <= 4, [s.users for s in done]
+    assert len(done) <= 5, [s.users for s in done]
 
 
 def test_past_the_knee_littles_law_predicts_the_slo_break() -> None:

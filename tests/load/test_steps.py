@@ -12,6 +12,8 @@ from rightsizer.load.records import RequestRecord
 from rightsizer.load.steps import (
     Latency,
     ServerSeries,
+    StepWindow,
+    answered_latency,
     step_stats,
     step_windows,
     steps_document,
@@ -143,3 +145,18 @@ def test_percentiles_equal_an_exact_sort_of_the_raw_latencies(latencies: list[fl
         assert got is not None and got <= max(latencies)
     assert stats.latency.max == max(latencies)
     assert stats.requests_total == len(latencies)
+
+
+def test_answered_latency_sees_the_queue_before_the_slow_requests_sent_in_a_step_return() -> None:
+    window = StepWindow(1, 100, start=100.0, end=110.0, steady_start=102.0)
+    records = [
+        # sent in the previous step, answered in this one's steady part after a long queue
+        RequestRecord(98.0, "/", "GET", 5000.0, True, 1),
+        RequestRecord(99.0, "/", "GET", 4000.0, True, 1),
+        # sent and answered in the steady part
+        RequestRecord(104.0, "/", "GET", 10.0, True, 1),
+        # answered before the steady part: warm-up, not counted
+        RequestRecord(100.5, "/", "GET", 10.0, True, 1),
+    ]
+    latency = answered_latency(records, window)
+    assert latency.max == 5000.0 and latency.p50 == 4000.0

@@ -50,3 +50,12 @@ def test_sentence_and_verdict_read_as_the_issue_asks() -> None:
     unclear = Difference(Measure.RPS, Estimate(3.0), Estimate(3.1), Estimate(0.1, -0.2, 0.4))
     assert fmt.verdict(unclear) == "no clear change"
     assert fmt.signed(Measure.RPS, 0.1) == "+0.10 rps"
+
+
+def test_smoothing_keeps_the_length_even_for_runs_shorter_than_the_window() -> None:
+    from rightsizer.report.style import smooth
+
+    for n in (0, 1, 3, 5, 12):
+        values = tuple(float(i) for i in range(n))
+        assert len(smooth(values, 5)) == n
+    assert list(smooth((1.0, 2.0, 3.0), 5)) == [1.5, 2.0, 2.5]  # shorter windows at the ends

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
+from rightsizer.config import Settings
 from rightsizer.errors import UnavailableError
 from rightsizer.fleet.control import SAMPLES_PATH, STATUS_PATH, ControlServer
+from rightsizer.load.target import FleetTarget, HostTarget
 from rightsizer.metrics import names
 from rightsizer.metrics.prometheus import private_registry
 from rightsizer.metrics.recent import Recent
@@ -148,13 +151,14 @@ def test_task_ids_read_as_status_spells_them() -> None:
     assert task_id("web-1") == "web-1"
 
 
-def test_only_a_fleet_target_has_a_source() -> None:
-    class Fleet:
-        def __init__(self) -> None:
-            self.state = {"control_url": "http://127.0.0.1:5", "haproxy_pid": 42}
+def test_only_a_fleet_target_has_a_source(settings: Settings, tmp_path: Path) -> None:
+    def fleet(state: dict[str, Any]) -> FleetTarget:
+        # Not started: only the state document the supervisor wrote matters here.
+        return FleetTarget("http://127.0.0.1:8080", cast(Any, None), state, settings, tmp_path)
 
-    class Host:
-        url = "http://127.0.0.1:8080"
-
-    assert isinstance(fleet_source(Fleet()), ControlSource)
-    assert fleet_source(Host()) is None
+    balanced = fleet_source(fleet({"control_url": "http://127.0.0.1:5", "haproxy_pid": 42}))
+    assert isinstance(balanced, ControlSource) and balanced.balanced
+    direct = fleet_source(fleet({"control_url": "http://127.0.0.1:5", "haproxy_pid": None}))
+    assert isinstance(direct, ControlSource) and not direct.balanced
+    assert fleet_source(fleet({})) is None
+    assert fleet_source(HostTarget("http://127.0.0.1:8080")) is None
