@@ -45,7 +45,7 @@ from rightsizer.load.progress import Progress, RecentRequests, Snapshot
 from rightsizer.load.recorder import MasterCollector, record_locally
 from rightsizer.load.records import RecordLog
 from rightsizer.load.search import StepOutcome, UserSearch
-from rightsizer.load.series import ClientSeries, gauges
+from rightsizer.load.series import MILLISECONDS, ClientSeries, gauges
 from rightsizer.load.shape import StepShape
 from rightsizer.load.spec import LoadHooks, LoadSpec
 from rightsizer.load.steps import answered_latency, read_series, step_stats, step_windows
@@ -381,8 +381,8 @@ class LoadRun:
         self.failures += sum(1 for record in fresh if not record.ok)
         self.recent.add(fresh)
         cpu = self.monitor.sample()
-        samples = self.series.add(fresh)
-        samples += self.series.flush(now)
+        self.store.put_points(self.series.add(fresh), MILLISECONDS)
+        samples = self.series.flush(now)
         users = self.runner.user_count if self.shape.started_at is not None else None
         samples += gauges(now, users, cpu, TICK)
         self.store.put_many(samples)
@@ -419,7 +419,8 @@ class LoadRun:
     def _finish(self, csv: StatsCSVFileWriter, csv_greenlet: gevent.Greenlet) -> None:
         """Last records into the store, Locust's CSV complete, Locust and workers ended."""
         fresh, self.cursor = self.log.since(self.cursor)
-        self.store.put_many(self.series.add(fresh) + self.series.close(time.time()))
+        self.store.put_points(self.series.add(fresh), MILLISECONDS)
+        self.store.put_many(self.series.close(time.time()))
         self.hooks.client_series_complete(math.inf)
         if self.outcome.drain_end is not None:
             # Locust's CSV writer rewrites its files every CSV_STATS_INTERVAL_SEC: let it see

@@ -28,6 +28,7 @@ from rightsizer.metrics import names
 from rightsizer.metrics.store import MetricKey, Sample
 
 ALL = ""  # the bucket key of "all request names"
+Points = dict[MetricKey, list[tuple[float, float]]]
 # Per-name series for the first 100 names only: a locustfile that names requests by raw URL
 # (ids in the path) would otherwise write thousands of series a second. steps.json keeps all.
 MAX_NAMES = 100
@@ -61,12 +62,14 @@ class ClientSeries:
             cached = self._keys[(metric, name)] = MetricKey.of(metric, **_dims(name))
         return cached
 
-    def add(self, records: Iterable[RequestRecord]) -> list[Sample]:
-        """Count `records` in their seconds; return their ClientResponseTime samples."""
-        # The generator's hot path (every request passes here): locals, no helper calls.
-        samples: list[Sample] = []
-        append = samples.append
-        latency_all = self.key(names.CLIENT_RESPONSE_TIME)
+    def add(self, records: Iterable[RequestRecord]) -> Points:
+        """Count `records` in their seconds; return their ClientResponseTime points (in
+        MILLISECONDS), by series, for `MetricStore.put_points`."""
+        # The generator's hot path (every request passes here): locals, plain tuples, lists
+        # keyed by name strings (whose hashes Python caches), no helper calls.
+        every: list[tuple[float, float]] = []
+        append = every.append
+        by_name: dict[str, list[tuple[float, float]]] = {}
         oldest, seconds, latency_keys = self._next, self._seconds, self._latency_keys
         for start, name, _, response_ms, ok, _ in records:
             end = start + response_ms / 1000.0
@@ -74,14 +77,20 @@ class ClientSeries:
             second.requests[ALL] += 1
             if not ok:
                 second.failures[ALL] += 1
-            append(Sample(latency_all, end, response_ms, MILLISECONDS))
+            point = (end, response_ms)
+            append(point)
             named = latency_keys[name] if name in latency_keys else self._track(name)
             if named is not None:
                 second.requests[name] += 1
                 if not ok:
                     second.failures[name] += 1
-                append(Sample(named, end, response_ms, MILLISECONDS))
-        return samples
+                by_name.setdefault(name, []).append(point)
+        points: Points = {self.key(names.CLIENT_RESPONSE_TIME): every} if every else {}
+        for name, values in by_name.items():
+            key = latency_keys[name]
+            assert key is not None
+            points[key] = values
+        return points
 
     def _track(self, name: str) -> MetricKey | None:
         """The latency key of a new `name`, or None past MAX_NAMES names (aggregate only)."""

@@ -19,7 +19,7 @@ import math
 import sqlite3
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +156,19 @@ class MetricStore:
 
     def put(self, key: MetricKey, timestamp: float, value: float, unit: str = "None") -> None:
         self.put_many([Sample(key, timestamp, value, unit)])
+
+    def put_points(
+        self, points: Mapping[MetricKey, Sequence[tuple[float, float]]], unit: str = "None"
+    ) -> None:
+        """Write (timestamp, value) points of a few series in one transaction: the fast path
+        for many samples of the same series (the generator's one sample per request)."""
+        with self._lock, self._db:
+            for key, values in points.items():
+                series = self._series_id(key, unit)
+                self._db.executemany(
+                    "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)",
+                    [(series, ts, value) for ts, value in values if math.isfinite(value)],
+                )
 
     def put_many(self, samples: Iterable[Sample]) -> None:
         """Write a batch in one transaction (samplers write one batch per tick)."""

@@ -29,10 +29,12 @@ def by_key(samples: list[Sample]) -> dict[MetricKey, list[tuple[float, float]]]:
 def test_a_request_counts_in_the_second_it_completed() -> None:
     series = ClientSeries(T0, lag=0.25)
     latency = series.add([rec(0.2, 100), rec(0.9, 300, ok=False, name="/b")])
-    overall = [(s.timestamp - T0, s.value) for s in latency if not s.key.dimensions]
+    overall = [(ts - T0, value) for ts, value in latency[MetricKey.of(names.CLIENT_RESPONSE_TIME)]]
     assert [value for _, value in overall] == [100, 300]
     assert [stamp for stamp, _ in overall] == pytest.approx([0.3, 1.2])
-    assert len(latency) == 4  # and one per request name
+    # and one per request name
+    assert latency[MetricKey.of(names.CLIENT_RESPONSE_TIME, Name="/b")] == [(T0 + 1.2, 300)]
+    assert sum(len(points) for points in latency.values()) == 4
     samples = by_key(series.flush(T0 + 2.3))
     count = samples[MetricKey.of(names.CLIENT_REQUEST_COUNT)]
     assert count == [(0.5, 1), (1.5, 1)]
@@ -65,7 +67,8 @@ def test_latency_samples_are_one_per_request_and_land_in_the_store(tmp_path: Pat
     series = ClientSeries(T0)
     records = [rec(i * 0.1, float(i)) for i in range(50)]
     store = MetricStore(tmp_path / "m.db")
-    store.put_many(series.add(records) + series.close())
+    store.put_points(series.add(records))
+    store.put_many(series.close())
     all_latency = store.samples(MetricKey.of(names.CLIENT_RESPONSE_TIME))
     assert sorted(v for _, v in all_latency) == [float(i) for i in range(50)]
     per_name = store.samples(MetricKey.of(names.CLIENT_RESPONSE_TIME, Name="/a"))
@@ -87,13 +90,13 @@ def test_gauges() -> None:
 
 def test_only_the_first_names_get_series_of_their_own() -> None:
     series = ClientSeries(T0, lag=0.0)
-    samples = series.add([rec(0.1, 1, name=f"/item/{i}") for i in range(150)])
-    samples += series.close()
-    keyed = by_key(samples)
+    latency = series.add([rec(0.1, 1, name=f"/item/{i}") for i in range(150)])
+    keyed = by_key(series.close())
     named = {k for k in keyed if k.name == names.CLIENT_REQUEST_COUNT and k.dimensions}
     assert len(named) == 100
     assert keyed[MetricKey.of(names.CLIENT_REQUEST_COUNT)] == [(0.5, 150)]
-    assert len(keyed[MetricKey.of(names.CLIENT_RESPONSE_TIME)]) == 150
+    assert len(latency[MetricKey.of(names.CLIENT_RESPONSE_TIME)]) == 150
+    assert len([k for k in latency if k.dimensions]) == 100
 
 
 def test_the_watermark_is_the_oldest_second_not_yet_written() -> None:
