@@ -96,6 +96,7 @@ class LoadRun:
         self.workers: LocalWorkers | None = None
         self.collector: MasterCollector | None = None
         self.connected: set[str] = set()
+        self.data_complete_at: float | None = None
         self.environment = self._environment()
         self.runner = self._runner()
 
@@ -346,6 +347,8 @@ class LoadRun:
         deadline = time.monotonic() + DRAINED_WAIT
         while not self.connected <= self.collector.drained and time.monotonic() < deadline:
             gevent.sleep(0.1)
+        # Locust's own statistics came in the same reports: they are complete from now on.
+        self.data_complete_at = time.time()
         self.outcome.workers["drained"] = len(self.collector.drained)
         self.outcome.workers["foreign"] = sorted(self.collector.foreign)
         self.outcome.workers["rejected_rows"] = self.collector.rejected
@@ -424,8 +427,9 @@ class LoadRun:
         self.hooks.client_series_complete(math.inf)
         if self.outcome.drain_end is not None:
             # Locust's CSV writer rewrites its files every CSV_STATS_INTERVAL_SEC: let it see
-            # the final figures once before it is stopped.
-            gevent.sleep(max(0.0, self.outcome.drain_end + CSV_STATS_INTERVAL_SEC - time.time()))
+            # the final figures once (the workers' last reports included) before it is stopped.
+            complete = max(self.outcome.drain_end, self.data_complete_at or 0.0)
+            gevent.sleep(max(0.0, complete + CSV_STATS_INTERVAL_SEC - time.time()))
             gevent.sleep(0.1)
         csv_greenlet.kill(block=True)
         csv.close_files()
