@@ -13,6 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# A task whose steady CPU reaches this share of its reservation is saturated: past it, a load
+# only queues (latency climbs, throughput stays), so a search stops raising users there too.
+SATURATED_CPU = 95.0
+
 
 @dataclass(frozen=True)
 class Slo:

@@ -36,10 +36,12 @@ class Answer:
 
     `users_per_task`: users one task served within the SLO, interpolated between the last good
     and the first bad step (`users_interpolated`; False: the last good step's users, measured,
-    when the SLO never broke or the figures do not bracket it); `knee_users`: where throughput
+    when the SLO never broke or the figures do not bracket it; `users_at_knee`: the knee's,
+    when the SLO held past it); `knee_users`: where throughput
     stops growing (`knee_reached` False: a lower bound); `cpu_at_slo`: service CPU % at
     `users_per_task`; `recommended_threshold`: the CPU alarm threshold that fired at least one
-    period before the SLO broke (`threshold_lead_s` earlier), versus `seed_threshold`;
+    period before the SLO broke (`threshold_lead_s` earlier; `threshold_event` names what it
+    fired before when the SLO never broke), versus `seed_threshold`;
     `tasks_needed`: for `target_users` with `headroom` (linear), `tasks_needed_usl` following
     the USL (None: not reachable or not fitted), `usl_max_users` the most users any task count
     serves by the USL, with headroom; `throughput_ratio`: peak RPS of
@@ -53,11 +55,13 @@ class Answer:
     slo_failure_pct: float = Slo.failure_pct
     users_per_task: float | None = None
     users_interpolated: bool = False
+    users_at_knee: bool = False
     knee_users: float | None = None
     knee_reached: bool = False
     cpu_at_slo: float | None = None
     recommended_threshold: float | None = None
     threshold_lead_s: float | None = None
+    threshold_event: str = "the SLO broke"
     seed_threshold: float = SEED_THRESHOLD
     target_users: int = DEFAULT_TARGET_USERS
     headroom: float = DEFAULT_HEADROOM
@@ -121,6 +125,8 @@ class Answer:
     @property
     def users_basis(self) -> str:
         """How `users_per_task` was found, as the report labels it."""
+        if self.users_at_knee:
+            return "the knee: the SLO held past it only while queues built"
         if self.users_interpolated:
             return "interpolated between the last good and the first bad step"
         return "measured: last good step"
@@ -161,12 +167,23 @@ def build_answer(
     limit = users_at_slo(one.steps, one.slo)
     knee = find_knee(load_points(one.steps))
     notes = _target_notes(one, more)
+    users = limit.users
+    at_knee = False
     if tasks is None:
         notes.append(_whole_target(limit.users))
-    elif not limit.broke and limit.users is not None:
+    elif not limit.broke and users is not None and knee and knee.reached and users > knee.users:
+        # Past N* a closed system's response time grows with every user (R = N / Xmax - Z):
+        # the queue breaks any SLO given time; a short step ends first.
+        notes.append(
+            f"the SLO held up to {users:.0f} users, past the knee at {knee.users:.0f}: there "
+            "each added user only queues and the response time grows until the SLO breaks, "
+            "which these steps ended too soon to see; users per task is taken at the knee"
+        )
+        users, at_knee = knee.users, True
+    elif not limit.broke and users is not None:
         notes.append("the SLO never broke: users per task is a lower bound")
-    users_per_task = limit.users / tasks if limit.users is not None and tasks else None
-    cpu = value_at_users(one.steps, limit.users, "cpu_utilization") if limit.users else None
+    users_per_task = users / tasks if users is not None and tasks else None
+    cpu = value_at_users(one.steps, users, "cpu_utilization") if users else None
     more_tasks = more.tasks if more else tasks
     scaling = (tasks, more_tasks) if tasks and more_tasks else None
     ratio = sigma = kappa = None
@@ -204,7 +221,8 @@ def build_answer(
         slo_p95_ms=one.slo.p95_ms,
         slo_failure_pct=one.slo.failure_pct,
         users_per_task=users_per_task,
-        users_interpolated=limit.interpolated,
+        users_interpolated=limit.interpolated and not at_knee,
+        users_at_knee=at_knee,
         knee_users=knee.users / tasks if knee and tasks else None,
         knee_reached=bool(knee and knee.reached),
         cpu_at_slo=cpu,

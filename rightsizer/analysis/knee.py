@@ -13,6 +13,7 @@ knowing D and Z: the per-user rate from the low-load steps and Xmax as the highe
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,9 @@ from rightsizer.analysis.steps import LoadPoint
 # The highest step is off the linear part when its throughput is below this share of what the
 # lower steps' rate predicts (less the statistical noise of the figures, when counts are known).
 LINEAR_SHARE = 0.85
+# ... or when it has this many times the users of the highest linear step and no more
+# throughput: a plateau shows there before the line falls 15% behind.
+PLATEAU_USERS = 1.1
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,10 @@ def find_knee(points: Sequence[LoadPoint]) -> Knee | None:
 
     The linear part grows from the lowest step up: a step joins it unless it falls below the
     line through the steps under it; the first that falls below ends it when every higher step
-    falls below that line too (otherwise the dip was noise and the step joins). So the rate
-    per user rests on the largest steps that still grow linearly, several steps past the knee
-    cannot pull the line down to meet them, and one noisy 1-user step cannot fake a knee (its
-    few requests widen the tolerance)."""
+    falls below that line too, or stays flat (otherwise the dip was noise and the step joins).
+    So the rate per user rests on the steps that still grow linearly (their median: see
+    `_slope`), several steps past the knee cannot pull the line down to meet them, and one
+    noisy 1-user step cannot fake a knee (its few requests widen the tolerance)."""
     ordered = sorted((p for p in points if p.users > 0 and p.throughput > 0), key=_users)
     if not ordered:
         return None
@@ -72,14 +76,31 @@ def find_knee(points: Sequence[LoadPoint]) -> Knee | None:
 
 
 def _all_below(linear: Sequence[LoadPoint], higher: Sequence[LoadPoint]) -> bool:
-    """Every higher step is clearly below the line through `linear`."""
+    """Every higher step is clearly off the line through `linear`: below LINEAR_SHARE of it,
+    or on a plateau (see `_flat`)."""
     rate = _slope(linear)
-    return all(p.throughput < rate * p.users * (LINEAR_SHARE - _noise(linear, p)) for p in higher)
+    return all(
+        p.throughput < rate * p.users * (LINEAR_SHARE - _noise(linear, p)) or _flat(linear[-1], p)
+        for p in higher
+    )
+
+
+def _flat(top: LoadPoint, higher: LoadPoint) -> bool:
+    """`higher` has at least PLATEAU_USERS times the users of the top linear step `top` and no
+    more throughput than it, within the noise: the plateau itself, before the line falls far
+    enough behind for LINEAR_SHARE to see it."""
+    noise = _noise([top], higher)
+    if higher.users < PLATEAU_USERS * top.users or noise >= LINEAR_SHARE:
+        return False
+    return higher.throughput <= top.throughput * (1 + noise)
 
 
 def _slope(points: Sequence[LoadPoint]) -> float:
-    """Least squares through the origin: the larger (more precise) steps weigh more."""
-    return sum(p.users * p.throughput for p in points) / sum(p.users**2 for p in points)
+    """The median of the steps' throughput per user. Steps just past the knee (up to 15% below
+    the line) still join the linear part; a least-squares line would weigh them most, being
+    the largest, and bend towards the plateau, putting N* too far out. The median keeps to
+    the line while they are fewer than half."""
+    return statistics.median(p.throughput / p.users for p in points)
 
 
 def _noise(rest: Sequence[LoadPoint], last: LoadPoint) -> float:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TextIO, TypeVar
+from typing import Annotated, Any, ParamSpec, TextIO, TypeVar
 
 import typer
 from rich.console import Console
 
 from rightsizer.config import Settings, load_settings
-from rightsizer.errors import RightsizerError
+from rightsizer.errors import RightsizerError, UsageError
+from rightsizer.slo import Slo
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,3 +60,20 @@ def settings_from(ctx: typer.Context, **flags: Any) -> Settings:
     state = ctx.find_root().obj
     config_file = state.config_file if isinstance(state, CliState) else None
     return load_settings(flags, config_file=config_file)
+
+
+SloP95Option = Annotated[
+    float, typer.Option("--slo-p95-ms", help="SLO: p95 response time under this (ms).")
+]
+SloFailuresOption = Annotated[
+    float, typer.Option("--slo-failures", help="SLO: failures under this (percent).")
+]
+
+
+def slo_from(p95_ms: float, failures: float) -> Slo:
+    """The SLO the --slo-* flags give; UsageError naming the flag for a value out of range."""
+    if not (math.isfinite(p95_ms) and p95_ms > 0):
+        raise UsageError(f"--slo-p95-ms: {p95_ms:g}; give milliseconds above 0, e.g. 1000")
+    if not (math.isfinite(failures) and 0 < failures <= 100):
+        raise UsageError(f"--slo-failures: {failures:g}; give a percentage above 0, e.g. 1")
+    return Slo(p95_ms=p95_ms, failure_pct=failures)

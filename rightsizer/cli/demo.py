@@ -7,8 +7,17 @@ from typing import Annotated
 
 import typer
 
-from rightsizer.cli._common import CliState, err, guarded, out
+from rightsizer.cli._common import (
+    CliState,
+    SloFailuresOption,
+    SloP95Option,
+    err,
+    guarded,
+    out,
+    slo_from,
+)
 from rightsizer.errors import UsageError
+from rightsizer.slo import Slo
 
 EXIT_INTERRUPTED = 130
 
@@ -29,12 +38,8 @@ def demo(
     headroom: Annotated[
         float, typer.Option("--headroom", help="Share of each task kept free when sizing.")
     ] = 0.3,
-    slo_p95_ms: Annotated[
-        float, typer.Option("--slo-p95-ms", help="SLO: p95 response time under this (ms).")
-    ] = 1000.0,
-    slo_failures: Annotated[
-        float, typer.Option("--slo-failures", help="SLO: failures under this (percent).")
-    ] = 1.0,
+    slo_p95_ms: SloP95Option = Slo.p95_ms,
+    slo_failures: SloFailuresOption = Slo.failure_pct,
 ) -> None:
     """Find how far one 0.25-vCPU task goes, then four; replay the seed's CPU alarm at other
     thresholds; print users per task, the knee, the alarm threshold to use, the tasks needed
@@ -43,19 +48,16 @@ def demo(
     from rightsizer.demo.experiment import run_experiment
     from rightsizer.demo.plan import DemoPlan
     from rightsizer.report.terminal import answer_table
-    from rightsizer.slo import Slo
 
     if not 1 <= target_users <= 10_000_000:
         raise UsageError(f"--target-users: {target_users}; give 1 or more users")
     if not 0 <= headroom < 1:
         raise UsageError(f"--headroom: {headroom:g}; give a share from 0 to below 1, e.g. 0.3")
-    if not (slo_p95_ms > 0 and 0 < slo_failures <= 100):
-        raise UsageError("--slo-p95-ms/--slo-failures: give a p95 above 0 ms and 0-100 percent")
     state = ctx.find_root().obj
     plan = DemoPlan(
         out=out_dir,
         quick=quick,
-        slo=Slo(p95_ms=slo_p95_ms, failure_pct=slo_failures),
+        slo=slo_from(slo_p95_ms, slo_failures),
         target_users=target_users,
         headroom=headroom,
     )

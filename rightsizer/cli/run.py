@@ -7,14 +7,22 @@ free of its process-wide monkey-patching.
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from rightsizer.cli._common import CliState, err, guarded, out, settings_from
+from rightsizer.cli._common import (
+    CliState,
+    SloFailuresOption,
+    SloP95Option,
+    err,
+    guarded,
+    out,
+    settings_from,
+    slo_from,
+)
 from rightsizer.errors import UsageError
 from rightsizer.load.plan import MAX_USERS, RunPlan
 from rightsizer.load.progress import steps_table
@@ -77,12 +85,8 @@ def run(
     max_steps: Annotated[
         int, typer.Option("--max-steps", help="With --users auto: steps at most.")
     ] = 9,
-    slo_p95_ms: Annotated[
-        float, typer.Option("--slo-p95-ms", help="SLO: p95 response time under this (ms).")
-    ] = 1000.0,
-    slo_failures: Annotated[
-        float, typer.Option("--slo-failures", help="SLO: failures under this (percent).")
-    ] = 1.0,
+    slo_p95_ms: SloP95Option = Slo.p95_ms,
+    slo_failures: SloFailuresOption = Slo.failure_pct,
     host: Annotated[
         str | None, typer.Option("--host", help="Drive this running target instead of a fleet.")
     ] = None,
@@ -200,7 +204,7 @@ def run(
             f"--{given.replace('_', '-')}: fleet options do not apply with --host; drop one"
         )
     settings = settings_from(ctx, port=port, **fleet)
-    slo = _slo(slo_p95_ms, slo_failures)
+    slo = slo_from(slo_p95_ms, slo_failures)
     if not 2 <= max_steps <= 100:
         raise UsageError(f"--max-steps: {max_steps}; give 2 to 100")
     if search_from is not None and not 1 <= search_from <= MAX_USERS:
@@ -242,14 +246,6 @@ def run(
         err.print(f"the run ended early: {result.outcome.stop_reason}", markup=False)
     if result.outcome is None or result.outcome.stop_reason in ("interrupted",):
         raise typer.Exit(EXIT_INTERRUPTED)
-
-
-def _slo(p95_ms: float, failures: float) -> Slo:
-    if not (math.isfinite(p95_ms) and p95_ms > 0):
-        raise UsageError(f"--slo-p95-ms: {p95_ms:g}; give milliseconds above 0, e.g. 1000")
-    if not (math.isfinite(failures) and 0 < failures <= 100):
-        raise UsageError(f"--slo-failures: {failures:g}; give a percentage above 0, e.g. 1")
-    return Slo(p95_ms=p95_ms, failure_pct=failures)
 
 
 def _web(web: bool, host: str | None, port: int | None, auth: str | None) -> WebOptions | None:

@@ -15,7 +15,6 @@ from rightsizer.alarms.replay import ReplayGrid, ReplayRow, base_alarm, recommen
 from rightsizer.analysis.answer import Answer, build_answer
 from rightsizer.analysis.run import load_run
 from rightsizer.demo.plan import THRESHOLDS, DemoPlan
-from rightsizer.load.search import SearchLimits
 from rightsizer.metrics import names
 from rightsizer.report.html import write_comparison, write_report
 from rightsizer.rundir import COMPARE, RunDir
@@ -42,43 +41,47 @@ def replay_thresholds(plan: DemoPlan, run: Path) -> list[ReplayRow]:
     return replay(RunDir.open(run), grid, plan.slo)
 
 
-def saturation_rows(rows: Sequence[ReplayRow], run: Path, saturation_cpu: float) -> list[ReplayRow]:
-    """The rows again, judged against the first step whose tasks saturated their CPU instead of
-    an SLO break the run never reached: past the knee, queues only grow."""
-    manifest = RunDir.open(run).manifest()
-    load_start = manifest.get("load_start")
-    saturated = [
+def limit_rows(rows: Sequence[ReplayRow], run: Path, limit_users: float) -> list[ReplayRow]:
+    """The rows again, judged against the start of the first step past `limit_users` (what
+    the fleet carries within the SLO, the knee when the SLO held past it) instead of an SLO
+    break the run never reached."""
+    directory = RunDir.open(run)
+    load_start = directory.manifest().get("load_start")
+    past = [
         s["start"]
-        for s in RunDir.open(run).steps()
-        if (s.get("cpu_utilization") or 0.0) >= saturation_cpu and isinstance(s.get("start"), float)
+        for s in directory.steps()
+        if (s.get("users") or 0) > limit_users and isinstance(s.get("start"), float)
     ]
-    if not saturated or not isinstance(load_start, float):
+    if not past or not isinstance(load_start, float):
         return []
-    knee = min(saturated) - load_start
+    event = min(past) - load_start
     return [
         dataclasses.replace(
             row,
-            slo_break_s=knee,
-            lead_time_s=None if row.first_alarm_s is None else knee - row.first_alarm_s,
+            slo_break_s=event,
+            lead_time_s=None if row.first_alarm_s is None else event - row.first_alarm_s,
         )
         for row in rows
     ]
 
 
-def choose_threshold(rows: Sequence[ReplayRow], run: Path) -> tuple[ReplayRow | None, str | None]:
+def choose_threshold(
+    rows: Sequence[ReplayRow], run: Path, limit_users: float | None
+) -> tuple[ReplayRow | None, str | None]:
     """The threshold to recommend and, when it is not the plain replay answer, why.
 
     The replay's answer: the highest threshold that fired at least one period before the SLO
-    broke. A run whose SLO never broke is judged against the first step that saturated the
-    task's CPU. Steps shorter than two alarm periods (the quick demo) may leave no threshold a
-    whole period early: then the highest that fired before at all, said as such."""
+    broke. A run whose SLO never broke is judged against the first step past `limit_users`
+    (the users the fleet carries within the SLO). Steps shorter than two alarm periods (the
+    quick demo) may leave no threshold a whole period early: then the highest that fired
+    before at all, said as such."""
     best = recommend(rows)
     if best is not None:
         return best, None
     event = "the SLO broke"
-    if all(row.slo_break_s is None for row in rows):
-        rows = saturation_rows(rows, run, SearchLimits(tasks=1).saturation_cpu)
-        event = "the task's CPU saturated (the SLO never broke)"
+    if all(row.slo_break_s is None for row in rows) and limit_users is not None:
+        rows = limit_rows(rows, run, limit_users)
+        event = f"the load passed {limit_users:.0f} users (the SLO never broke)"
         best = recommend(rows)
         if best is not None:
             return best, f"the alarm threshold is the one that fired a period before {event}"
@@ -95,19 +98,32 @@ def choose_threshold(rows: Sequence[ReplayRow], run: Path) -> tuple[ReplayRow | 
 
 def conclude(plan: DemoPlan, first: Path, second: Path | None, out: Path) -> Conclusion:
     """Answer the seed's questions from the runs; write both reports and the comparison."""
-    rows = replay_thresholds(plan, first)
-    best, threshold_note = choose_threshold(rows, first)
+    one = load_run(first)
     answer = build_answer(
-        load_run(first),
+        one,
         load_run(second) if second is not None else None,
         target_users=plan.target_users,
         headroom=plan.headroom,
-        recommended_threshold=best.alarm.threshold if best else None,
-        threshold_lead_s=best.lead_time_s if best else None,
         seed_threshold=plan.seed_threshold,
     )
-    if threshold_note is not None:
-        answer = dataclasses.replace(answer, notes=(*answer.notes, threshold_note))
+    rows = replay_thresholds(plan, first)
+    limit = (
+        answer.users_per_task * one.tasks
+        if answer.users_per_task is not None and one.tasks
+        else None
+    )
+    best, threshold_note = choose_threshold(rows, first, limit)
+    answer = dataclasses.replace(
+        answer,
+        recommended_threshold=best.alarm.threshold if best else None,
+        threshold_lead_s=best.lead_time_s if best else None,
+        threshold_event=(
+            f"the load passed {limit:.0f} users"
+            if best is not None and limit is not None and all(r.slo_break_s is None for r in rows)
+            else answer.threshold_event
+        ),
+        notes=answer.notes if threshold_note is None else (*answer.notes, threshold_note),
+    )
     reports = [write_report(first, answer).report]
     comparison = None
     if second is not None:

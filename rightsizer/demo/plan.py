@@ -40,7 +40,7 @@ class DemoPlan:
     @property
     def step_time(self) -> float:
         """Seconds per step: enough for users who think 1-5 s to settle, and a steady window."""
-        return 8.0 if self.quick else 15.0
+        return 7.0 if self.quick else 15.0
 
     @property
     def warmup(self) -> float:
@@ -50,15 +50,15 @@ class DemoPlan:
         """The first fleet searches from scratch; the second starts near the first's answer."""
         first = tasks == self.task_counts[0]
         if self.quick:
-            return 5 if first else 4
-        return 8 if first else 6
+            return 6 if first else 4
+        return 9 if first else 6
 
     @property
     def second_start(self) -> float:
         """Where the second fleet's search starts, as a share of its task count times the
         first fleet's knee: low enough to measure a good step first (tasks on one machine
-        share its cores, so N tasks rarely reach N times one task's knee); quick starts nearer."""
-        return 0.8 if self.quick else 0.6
+        share its cores, so N tasks rarely reach N times one task's knee)."""
+        return 0.45
 
     def first_users(self, tasks: int) -> int | None:
         """Where the first fleet's search starts (None: the search's default, 10 a task);

@@ -163,7 +163,7 @@ class LoadRun:
         users = self.search.next_users(done)
         if done:
             last = done[-1]
-            verdict = "past the limit" if self.search.is_bad(last) else "within the limit"
+            verdict = "past the limit" if self.search.is_bad(last, done) else "within the limit"
             self.progress.note(f"step {index}: {last.users} users were {verdict}")
         if users is None:
             low, high = self.search.bracket(done)
@@ -174,7 +174,7 @@ class LoadRun:
         """What the steps begun so far measured, for the search. Requests still in flight are
         not in yet (the final steps.json counts them), and they are the slow ones: a step is
         judged by its sent requests' p95, as steps.json will judge it, unless the requests
-        answered in it show a queue twice the SLO deep."""
+        answered at its end show a queue twice the SLO deep (see `answered_latency`)."""
         starts, users = self.shape.step_starts, self.shape.step_users
         if not starts or self.search is None:
             return []
@@ -195,7 +195,6 @@ class LoadRun:
                     fail_ratio=stats.fail_ratio or 0.0,
                     cpu_utilization=stats.cpu_utilization,
                     rps=stats.rps,
-                    p50_ms=stats.latency.p50,
                 )
             )
         return outcomes

@@ -1,21 +1,21 @@
-"""Where does this fleet break? Choose each load step from the steps measured so far.
+"""Where does this fleet reach its limit? Choose each load step from the steps measured so far.
 
-The search raises users until the SLO breaks, then bisects between the last good and the first
-bad step. It does not raise blindly:
+The search raises users until the SLO breaks or the fleet is past its knee (its CPU saturated
+and its throughput no longer growing with users: past that, more users only queue), then
+bisects between the last good and the first bad step. CPU alone is not the limit: a service
+often gets more efficient under load (more requests per wake-up), so its throughput keeps
+growing for a while at a CPU that reads "full".
 
-- below saturation CPU grows about linearly with users, so the good steps predict where CPU
-  saturates, and the steps climb towards it at `ramp` shares of that prediction (at most
-  `growth` times the last step, so a noisy first reading cannot send it far past the break).
-  The climb is gradual on purpose: CPU then crosses each alarm threshold in its own step, and
-  replaying an alarm over the run tells how early each threshold would have fired;
-- once CPU is saturated, throughput stops growing (the knee) but a closed-loop load (users who
-  wait for answers, then think) breaks the SLO only some way further, when queueing delay
-  reaches it. Little's law says where: N = X (Z + R) for N users, throughput X, think time Z
-  and response time R, so with X at its peak and R at the SLO's mean the users follow. The
-  next step aims past that by `past_knee_aim` (between `past_knee_growth` and `growth` times
-  the last step), so that it breaks the SLO and the bisection can start.
-
-A fleet whose SLO never breaks stops at `max_users` or after `max_steps`.
+It does not raise blindly: below saturation CPU grows about linearly with users, so the good
+steps predict where CPU saturates, and the steps climb towards it at `ramp` shares of that
+prediction (at most `growth` times the last step, so a noisy first reading cannot send it far
+past the limit). Once CPU reads full, or the ramp is spent while CPU still does not (CPU per
+user falls as load rises, so the prediction falls short), users grow by `past_knee_growth`
+until throughput stops following. The climb is gradual on purpose: CPU then crosses each
+alarm threshold in its own step, and replaying an alarm over the run tells how early each
+threshold would have fired. A budget under 8 steps (the quick demo) strides further.
+Without CPU figures (a `--host` target) the users grow by `growth` per step. A fleet that never
+reaches its limit stops at `max_users` or after `max_steps`.
 
     search = UserSearch(SearchLimits(tasks=1))
     users = search.next_users([])            # the first step
@@ -24,11 +24,11 @@ A fleet whose SLO never breaks stops at `max_users` or after `max_steps`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rightsizer.slo import Slo
+from rightsizer.analysis.knee import LINEAR_SHARE, PLATEAU_USERS
+from rightsizer.slo import SATURATED_CPU, Slo
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,6 @@ class StepOutcome:
     fail_ratio: float
     cpu_utilization: float | None
     rps: float | None = None
-    p50_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,21 +54,28 @@ class SearchLimits:
     first_users: int | None = None
     growth: float = 8.0
     ramp: tuple[float, ...] = (0.6, 0.9, 1.1)
-    saturation_cpu: float = 95.0
-    past_knee_growth: float = 1.1
-    # Past the knee, aim this far beyond the predicted SLO break: short steps see less
-    # queueing than the steady state the prediction assumes, and a step that breaks the SLO
-    # is what the bisection needs next.
-    past_knee_aim: float = 1.3
-    past_knee_retry: float = 1.5
-    # The mean response time when p95 reaches the SLO, as a share of it (queueing spreads
-    # response times: p95 is about twice the mean).
-    slo_mean_share: float = 0.5
+    saturation_cpu: float = SATURATED_CPU
+    past_knee_growth: float = 1.3
     slo: Slo = field(default_factory=Slo)
     max_steps: int = 9
     refine_steps: int = 2
     max_users: int = 6000
     resolution: float = 0.06
+
+    @property
+    def short(self) -> bool:
+        """A budget of fewer than 8 steps (the quick demo) takes bigger strides."""
+        return self.max_steps < 8
+
+    @property
+    def min_growth(self) -> float:
+        """The least a raise grows the users."""
+        return 1.4 if self.short else 1.2
+
+    @property
+    def stride(self) -> float:
+        """How users grow once CPU reads full or the ramp is spent."""
+        return max(self.past_knee_growth, 1.5) if self.short else self.past_knee_growth
 
     @property
     def start(self) -> int:
@@ -83,54 +89,83 @@ class UserSearch:
     def __init__(self, limits: SearchLimits) -> None:
         self.limits = limits
 
-    def is_bad(self, step: StepOutcome) -> bool:
-        """A step past the limit: the SLO broke (or nothing came back at all)."""
-        if step.p95_ms is None:
-            return True
-        return not self.limits.slo.met(step.p95_ms, step.fail_ratio * 100)
-
     def is_saturated(self, step: StepOutcome) -> bool:
         """The tasks used (nearly) all the CPU they reserve."""
         cpu = step.cpu_utilization
         return cpu is not None and cpu >= self.limits.saturation_cpu
+
+    def breaks_slo(self, step: StepOutcome) -> bool:
+        """The SLO broke, or nothing came back at all."""
+        return step.p95_ms is None or not self.limits.slo.met(step.p95_ms, step.fail_ratio * 100)
+
+    def per_user_rate(self, done: Sequence[StepOutcome]) -> float | None:
+        """Requests per second per user while nothing queues: from the unsaturated steps that
+        met the SLO (least squares through the origin); None without them."""
+        points = [
+            (s.users, s.rps)
+            for s in done
+            if s.rps and not self.is_saturated(s) and not self.breaks_slo(s)
+        ]
+        if not points:
+            return None
+        return sum(u * x for u, x in points) / sum(u * u for u, _ in points)
+
+    def is_bad(self, step: StepOutcome, done: Sequence[StepOutcome] = ()) -> bool:
+        """A step at or past the limit: the SLO broke, or (judged against the other steps
+        `done`) its CPU saturated while its throughput fell clearly below linear growth or
+        stopped growing (the report's knee tests: LINEAR_SHARE, PLATEAU_USERS)."""
+        if self.breaks_slo(step):
+            return True
+        if not self.is_saturated(step) or not step.rps:
+            return False
+        rate = self.per_user_rate(done)
+        if rate is not None and step.rps < LINEAR_SHARE * rate * step.users:
+            return True
+        return any(
+            s.rps and step.users >= PLATEAU_USERS * s.users and step.rps <= s.rps
+            for s in done
+            if not self.breaks_slo(s)
+        )
+
+    def bad_steps(self, done: Sequence[StepOutcome]) -> list[StepOutcome]:
+        return [s for s in done if self.is_bad(s, done)]
 
     def next_users(self, done: Sequence[StepOutcome]) -> int | None:
         if not done:
             return self.limits.start
         if len(done) >= self.limits.max_steps:
             return None
-        bad = [s for s in done if self.is_bad(s)]
-        return self._refine(done, bad) if bad else self._raise(done)
+        if self.bad_steps(done):
+            return self._refine(done)
+        return self._raise(done)
 
     def _raise(self, done: Sequence[StepOutcome]) -> int | None:
         lim = self.limits
-        last = max(done, key=lambda s: s.users)
-        if last.users >= lim.max_users:
+        last = max(s.users for s in done)
+        if last >= lim.max_users:
             return None
-        saturated = [s for s in done if self.is_saturated(s)]
-        if saturated:
-            predicted = self.predicted_slo_break(done)
-            target = last.users * 1.25 if predicted is None else predicted * lim.past_knee_aim
-            # Still within the SLO past the knee: the service got more efficient under load
-            # (throughput kept rising at full CPU), so the prediction was low; grow faster.
-            floor = lim.past_knee_growth if last is saturated[0] else lim.past_knee_retry
-            target = min(last.users * lim.growth, max(last.users * floor, target))
+        target = last * lim.growth
+        if any(self.is_saturated(s) for s in done):
+            # CPU is full but throughput still grows: go on in big steps to find the knee.
+            target = last * lim.stride
         else:
-            target = last.users * lim.growth
             predicted = self.predicted_saturation(done)
             if predicted is not None:
-                floor = last.users * 1.2
+                # Past the ramp's last share the prediction has fallen short (CPU per user
+                # falls as load rises): grow as past the knee.
+                floor = last * lim.min_growth
                 aim = next((share * predicted for share in lim.ramp if share * predicted > floor),
-                           floor)  # fmt: skip
+                           last * lim.stride)  # fmt: skip
                 target = min(target, aim)
-        return min(lim.max_users, max(last.users + 1, math.ceil(target)))
+        return min(lim.max_users, max(last + 1, round(target)))
 
-    def _refine(self, done: Sequence[StepOutcome], bad: Sequence[StepOutcome]) -> int | None:
+    def _refine(self, done: Sequence[StepOutcome]) -> int | None:
         lim = self.limits
         low, first_bad = self.bracket(done)
         assert first_bad is not None
         low = low or 0
-        first_bad_index = next(i for i, s in enumerate(done) if self.is_bad(s))
+        bad = self.bad_steps(done)
+        first_bad_index = next(i for i, s in enumerate(done) if s in bad)
         refined = len(done) - first_bad_index - 1
         if refined >= lim.refine_steps or first_bad - low <= max(1, lim.resolution * first_bad):
             return None
@@ -143,36 +178,21 @@ class UserSearch:
         points = [
             (s.users, s.cpu_utilization)
             for s in done
-            if s.cpu_utilization is not None and s.cpu_utilization > 1.0 and not self.is_bad(s)
+            if s.cpu_utilization is not None
+            and s.cpu_utilization > 1.0
+            and not self.breaks_slo(s)
+            and not self.is_saturated(s)
         ]
         if not points:
             return None
         slope = sum(u * c for u, c in points) / sum(u * u for u, _ in points)
         return self.limits.saturation_cpu / slope if slope > 0 else None
 
-    def predicted_slo_break(self, done: Sequence[StepOutcome]) -> float | None:
-        """Users at which queueing would push p95 to the SLO, by Little's law: the peak
-        request rate times (think time per request + the SLO's mean response time); the think
-        time comes from the good unsaturated steps (users / rate - median response time)."""
-        peak = max((s.rps for s in done if s.rps), default=None)
-        thinks = [
-            s.users / s.rps - (s.p50_ms or 0.0) / 1000
-            for s in done
-            if s.rps and s.rps > 0 and not self.is_bad(s) and not self.is_saturated(s)
-        ]
-        if peak is None or not thinks:
-            return None
-        think = max(0.0, sorted(thinks)[len(thinks) // 2])
-        mean_at_slo = self.limits.slo.p95_ms / 1000 * self.limits.slo_mean_share
-        return peak * (think + mean_at_slo)
-
     def bracket(self, done: Sequence[StepOutcome]) -> tuple[int | None, int | None]:
         """(most users of a good step below the first bad, fewest users of a bad step)."""
-        bad = [s.users for s in done if self.is_bad(s)]
-        first_bad = min(bad) if bad else None
+        bad = self.bad_steps(done)
+        first_bad = min((s.users for s in bad), default=None)
         good = [
-            s.users
-            for s in done
-            if not self.is_bad(s) and (first_bad is None or s.users < first_bad)
+            s.users for s in done if s not in bad and (first_bad is None or s.users < first_bad)
         ]
         return (max(good) if good else None, first_bad)

@@ -244,10 +244,16 @@ def step_stats(
 
 
 def answered_latency(records: Sequence[RequestRecord], window: StepWindow) -> Latency:
-    """Percentiles of the requests whose answers came back in `window`'s steady part, whenever
-    they were sent. While a step still runs, the slowest requests sent in it have not come back
-    yet; those sent earlier and answered now show the queue as it is."""
-    return Latency.of([r.response_ms for r in records if window.steady_start <= r.end < window.end])
+    """Percentiles of the requests sent in `window`'s step whose answers came back in the
+    second half of its steady part: the queue as it stands at the step's end. While a step
+    still runs, the slowest requests sent in it have not come back yet; those sent earlier in
+    it and answered now show a queue that persists. The burst of users starting together (each
+    begins with a request, not a wait) has drained by then unless the fleet cannot carry the
+    step; requests of an earlier step are left out (a backlog they left is that step's)."""
+    late = window.steady_start + (window.end - window.steady_start) / 2
+    return Latency.of(
+        [r.response_ms for r in records if window.start <= r.start and late <= r.end < window.end]
+    )
 
 
 def steps_document(stats: Sequence[StepStats]) -> dict[str, Any]:

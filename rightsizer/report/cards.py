@@ -93,7 +93,7 @@ def answer_cards(answer: Answer) -> list[Card]:
     if answer.recommended_threshold is not None:
         threshold = fmt.pct(answer.recommended_threshold)
         lead = answer.threshold_lead_s
-        fires = f"fires {lead:.0f} s before the SLO broke; " if lead is not None else ""
+        fires = f"fires {lead:.0f} s before {answer.threshold_event}; " if lead is not None else ""
         threshold_detail = f"{fires}the seed used {answer.seed_threshold:g}%"
     usl = ""
     if answer.tasks_needed_usl is not None:
@@ -101,7 +101,9 @@ def answer_cards(answer: Answer) -> list[Card]:
     elif answer.usl_max_users is not None:
         usl = f"; by the USL fit no task count gets there (at most ≈ {answer.usl_max_users:.0f})"
     kappa = fmt.number(answer.usl_kappa, 4)
-    basis = "interpolated" if answer.users_interpolated else MEASURED
+    basis = "the knee" if answer.users_at_knee else MEASURED
+    if answer.users_interpolated:
+        basis = "interpolated"
     result = [
         Card(
             f"Users per task at the SLO ({basis})",

@@ -175,3 +175,16 @@ def test_a_fleet_that_broke_its_slo_counts_as_measured_for_the_usl() -> None:
     answer = build_answer(run_of(saturating(1)), run_of(broken(light), tasks=4))
     assert answer.usl_sigma is not None
     assert not any("reached neither" in note for note in answer.notes)
+
+
+def test_an_slo_held_past_the_knee_gives_the_knee() -> None:
+    """Short steps end before the queue past the knee breaks the SLO: the answer takes the
+    knee, not the most users that happened to stay within it."""
+    held = [dataclasses.replace(s, p95_ms=300.0, cpu_utilization=90.0) for s in saturating(1)]
+    answer = build_answer(run_of(held))
+    knee = find_knee(load_points(held))
+    assert knee is not None and knee.reached and knee.users < 20
+    assert answer.users_at_knee and answer.users_per_task == pytest.approx(knee.users)
+    assert "(the knee:" in answer.lines()[0]
+    assert any("past the knee" in note for note in answer.notes)
+    assert Answer.from_dict(answer.to_dict()) == answer

@@ -51,8 +51,8 @@ def test_the_second_search_starts_below_the_scaled_knee(tmp_path: Path) -> None:
         for i, (u, x) in enumerate(measured)
     ]
     write_json(run.steps_path, {"steps": steps})
-    assert second_start(DemoPlan(out=tmp_path), run.path) == 720  # 300 x 4 x 0.6
-    assert second_start(DemoPlan(out=tmp_path, quick=True), run.path) == 960  # 300 x 4 x 0.8
+    assert second_start(DemoPlan(out=tmp_path), run.path) == 540  # 300 x 4 x 0.45
+    assert second_start(DemoPlan(out=tmp_path, quick=True), run.path) == 540
     write_json(run.steps_path, {"steps": []})
     assert second_start(DemoPlan(out=tmp_path), run.path) is None
 
@@ -62,3 +62,25 @@ def test_a_phase_reads_the_run_directory_its_child_names(tmp_path: Path) -> None
     result = run_phase([sys.executable, "-c", script], tasks=1)
     assert result.run_dir == tmp_path / "x"
     assert result.interrupted
+
+
+def test_bad_demo_arguments_are_one_line_errors_before_anything_starts(tmp_path: Path) -> None:
+    import subprocess
+
+    for args, flag in (
+        (["--target-users", "0"], "--target-users"),
+        (["--headroom", "1.5"], "--headroom"),
+        (["--slo-p95-ms", "-1"], "--slo-p95-ms"),
+        (["--slo-failures", "0"], "--slo-failures"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "rightsizer", "demo", "--out", str(tmp_path / "runs"), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"error: {flag}: ")
+        assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "runs").exists()  # nothing was started or written

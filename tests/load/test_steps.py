@@ -147,16 +147,19 @@ def test_percentiles_equal_an_exact_sort_of_the_raw_latencies(latencies: list[fl
     assert stats.requests_total == len(latencies)
 
 
-def test_answered_latency_sees_the_queue_before_the_slow_requests_sent_in_a_step_return() -> None:
+def test_answered_latency_sees_the_queue_at_the_end_of_a_step() -> None:
     window = StepWindow(1, 100, start=100.0, end=110.0, steady_start=102.0)
     records = [
-        # sent in the previous step, answered in this one's steady part after a long queue
-        RequestRecord(98.0, "/", "GET", 5000.0, True, 1),
-        RequestRecord(99.0, "/", "GET", 4000.0, True, 1),
-        # sent and answered in the steady part
-        RequestRecord(104.0, "/", "GET", 10.0, True, 1),
-        # answered before the steady part: warm-up, not counted
-        RequestRecord(100.5, "/", "GET", 10.0, True, 1),
+        # sent early in the step, answered in the second half of the steady part: a deep queue
+        RequestRecord(100.2, "/", "GET", 7000.0, True, 1),
+        RequestRecord(101.0, "/", "GET", 6000.0, True, 1),
+        # sent and answered in the second half
+        RequestRecord(107.0, "/", "GET", 10.0, True, 1),
+        # the start-up burst, answered in the first half of the steady part: drained, not counted
+        RequestRecord(100.5, "/", "GET", 3000.0, True, 1),
+        RequestRecord(100.1, "/", "GET", 1000.0, True, 1),
+        # sent in the step before: its backlog is that step's
+        RequestRecord(98.0, "/", "GET", 9500.0, True, 1),
     ]
     latency = answered_latency(records, window)
-    assert latency.max == 5000.0 and latency.p50 == 4000.0
+    assert latency.max == 7000.0 and latency.p50 == 6000.0
