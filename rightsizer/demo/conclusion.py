@@ -18,6 +18,7 @@ from rightsizer.demo.plan import THRESHOLDS, DemoPlan
 from rightsizer.metrics import names
 from rightsizer.report.html import write_comparison, write_report
 from rightsizer.rundir import COMPARE, RunDir
+from rightsizer.slo import SATURATED_CPU
 
 
 @dataclass(frozen=True)
@@ -41,25 +42,42 @@ def replay_thresholds(plan: DemoPlan, run: Path) -> list[ReplayRow]:
     return replay(RunDir.open(run), grid, plan.slo)
 
 
-def limit_rows(rows: Sequence[ReplayRow], run: Path, limit_users: float) -> list[ReplayRow]:
-    """The rows again, judged against the start of the first step past `limit_users` (what
-    the fleet carries within the SLO, the knee when the SLO held past it) instead of an SLO
-    break the run never reached."""
+@dataclass(frozen=True)
+class ThresholdChoice:
+    """The threshold to recommend (`row`, None: none fired before `event`), what it fired
+    before, and a note when that is not the plain replay answer."""
+
+    row: ReplayRow | None
+    event: str = "the SLO broke"
+    note: str | None = None
+
+
+def stand_in_event(run: Path, limit_users: float | None) -> tuple[str, float] | None:
+    """What to judge the alarm against when the SLO never broke, and when (seconds after load
+    start): the first step past `limit_users` (what the fleet carries within the SLO, the knee
+    when the SLO held past it), else the first whose CPU saturated; None without either."""
     directory = RunDir.open(run)
     load_start = directory.manifest().get("load_start")
-    past = [
-        s["start"]
-        for s in directory.steps()
-        if (s.get("users") or 0) > limit_users and isinstance(s.get("start"), float)
-    ]
-    if not past or not isinstance(load_start, float):
-        return []
-    event = min(past) - load_start
+    if not isinstance(load_start, float):
+        return None
+    steps = [s for s in directory.steps() if isinstance(s.get("start"), float)]
+    if limit_users is not None:
+        past = [s["start"] for s in steps if (s.get("users") or 0) > limit_users]
+        if past:
+            return f"the load passed {limit_users:.0f} users", min(past) - load_start
+    saturated = [s["start"] for s in steps if (s.get("cpu_utilization") or 0.0) >= SATURATED_CPU]
+    if saturated:
+        return "the task's CPU saturated", min(saturated) - load_start
+    return None
+
+
+def judged_against(rows: Sequence[ReplayRow], event_s: float) -> list[ReplayRow]:
+    """The rows again, with `event_s` standing in for the SLO break."""
     return [
         dataclasses.replace(
             row,
-            slo_break_s=event,
-            lead_time_s=None if row.first_alarm_s is None else event - row.first_alarm_s,
+            slo_break_s=event_s,
+            lead_time_s=None if row.first_alarm_s is None else event_s - row.first_alarm_s,
         )
         for row in rows
     ]
@@ -67,32 +85,35 @@ def limit_rows(rows: Sequence[ReplayRow], run: Path, limit_users: float) -> list
 
 def choose_threshold(
     rows: Sequence[ReplayRow], run: Path, limit_users: float | None
-) -> tuple[ReplayRow | None, str | None]:
-    """The threshold to recommend and, when it is not the plain replay answer, why.
-
-    The replay's answer: the highest threshold that fired at least one period before the SLO
-    broke. A run whose SLO never broke is judged against the first step past `limit_users`
-    (the users the fleet carries within the SLO). Steps shorter than two alarm periods (the
-    quick demo) may leave no threshold a whole period early: then the highest that fired
-    before at all, said as such."""
+) -> ThresholdChoice:
+    """The replay's answer: the highest threshold that fired at least one period before the
+    SLO broke. A run whose SLO never broke is judged against `stand_in_event`. Steps shorter
+    than two alarm periods (the quick demo) may leave no threshold a whole period early: then
+    the highest that fired before at all, said as such."""
     best = recommend(rows)
     if best is not None:
-        return best, None
+        return ThresholdChoice(best)
     event = "the SLO broke"
-    if all(row.slo_break_s is None for row in rows) and limit_users is not None:
-        rows = limit_rows(rows, run, limit_users)
-        event = f"the load passed {limit_users:.0f} users (the SLO never broke)"
+    if all(row.slo_break_s is None for row in rows):
+        stand_in = stand_in_event(run, limit_users)
+        if stand_in is None:
+            return ThresholdChoice(None)
+        event, when = stand_in
+        rows = judged_against(rows, when)
         best = recommend(rows)
         if best is not None:
-            return best, f"the alarm threshold is the one that fired a period before {event}"
+            note = f"the SLO never broke: the alarm threshold is the one a period before {event}"
+            return ThresholdChoice(best, event, note)
     early = [r for r in rows if r.lead_time_s is not None and r.lead_time_s > 0]
     if not early:
-        return None, None
+        return ThresholdChoice(None, event)
     best = max(early, key=lambda r: (-r.false_alarms, r.alarm.threshold))
     lead = best.lead_time_s or 0.0
-    return best, (
+    return ThresholdChoice(
+        best,
+        event,
         f"no threshold fired a whole alarm period before {event}; {best.alarm.threshold:g}% "
-        f"fired {lead:.0f} s before it (steps shorter than two periods: a coarse figure)"
+        f"fired {lead:.0f} s before it (steps shorter than two periods: a coarse figure)",
     )
 
 
@@ -112,17 +133,14 @@ def conclude(plan: DemoPlan, first: Path, second: Path | None, out: Path) -> Con
         if answer.users_per_task is not None and one.tasks
         else None
     )
-    best, threshold_note = choose_threshold(rows, first, limit)
+    choice = choose_threshold(rows, first, limit)
+    best = choice.row
     answer = dataclasses.replace(
         answer,
         recommended_threshold=best.alarm.threshold if best else None,
         threshold_lead_s=best.lead_time_s if best else None,
-        threshold_event=(
-            f"the load passed {limit:.0f} users"
-            if best is not None and limit is not None and all(r.slo_break_s is None for r in rows)
-            else answer.threshold_event
-        ),
-        notes=answer.notes if threshold_note is None else (*answer.notes, threshold_note),
+        threshold_event=choice.event,
+        notes=answer.notes if choice.note is None else (*answer.notes, choice.note),
     )
     reports = [write_report(first, answer).report]
     comparison = None

@@ -50,7 +50,7 @@ class DemoPlan:
         """The first fleet searches from scratch; the second starts near the first's answer."""
         first = tasks == self.task_counts[0]
         if self.quick:
-            return 6 if first else 4
+            return 6 if first else 3
         return 9 if first else 6
 
     @property
