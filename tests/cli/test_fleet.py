@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from rightsizer.cli import app
 from rightsizer.rundir import write_json
+from tests.replies import serve_replies
 
 _REPLIES = {
     "/text/status": b"<html>not json</html>",
@@ -22,29 +20,10 @@ _REPLIES = {
 }
 
 
-class _Supervisor(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = _REPLIES.get(self.path, b"")
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 @pytest.fixture
 def supervisor() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Supervisor)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_replies({path: (200, body) for path, body in _REPLIES.items()}) as url:
+        yield url
 
 
 def _invoke(state_dir: Path, *args: str) -> tuple[int, str, str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -21,6 +19,7 @@ from rightsizer.metrics import names
 from rightsizer.metrics.prometheus import private_registry
 from rightsizer.metrics.recent import Recent
 from rightsizer.metrics.store import MetricKey, Sample
+from tests.replies import serve_replies
 
 
 def _cpu(task: str | None, value: float) -> Sample:
@@ -82,29 +81,10 @@ def test_an_odd_samples_document_has_no_average(document: dict[str, Any]) -> Non
 _REPLIES = {"/text": (200, b"hello"), "/list": (200, b"[1, 2]"), "/boom": (500, b"{}")}
 
 
-class _Odd(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        code, body = _REPLIES.get(self.path, (404, b""))
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 @pytest.fixture
 def odd_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Odd)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_replies(_REPLIES) as url:
+        yield url
 
 
 @pytest.mark.parametrize(

@@ -35,11 +35,9 @@ def target() -> Iterator[Target]:
         server.server_close()
 
 
-@dataclass
-class Finished:
-    returncode: int
-    stdout: str
-    stderr: str
+class RunOutput:
+    """The run directory a `rightsizer run --out OUT` wrote (the only one under `out`)."""
+
     out: Path
 
     def run_dir(self) -> Path:
@@ -55,6 +53,14 @@ class Finished:
             "steps"
         ]
         return steps
+
+
+@dataclass
+class Finished(RunOutput):
+    returncode: int
+    stdout: str
+    stderr: str
+    out: Path
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -23,8 +22,8 @@ from PIL import Image
 from rightsizer.analysis.answer import build_answer
 from rightsizer.analysis.run import load_run
 from rightsizer.report.html import write_comparison, write_report
+from tests.chromium import CHROMIUM, headless
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WIDTH, HEIGHT = 1280, 3000
 
 pytestmark = [
@@ -44,20 +43,9 @@ class Rendered:
 
 def render(page: Path, work: Path) -> Rendered:
     """Screenshot `page` at WIDTH x HEIGHT and list the URLs the page itself requested."""
-    assert CHROMIUM is not None, "chromium is required in CI"
     shot, netlog = work / "shot.png", work / "net.json"
     command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={work / 'profile'}",
+        *headless(work),
         f"--log-net-log={netlog}",
         f"--screenshot={shot}",
         f"--window-size={WIDTH},{HEIGHT}",

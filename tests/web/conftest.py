@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -18,16 +17,16 @@ import httpx
 import pytest
 
 from rightsizer.fleet.ports import free_port
-from tests.load.conftest import clean_env, rightsizer_command
+from tests.chromium import headless
+from tests.load.conftest import RunOutput, clean_env, rightsizer_command
 from tests.load.target_app import serve_in_thread
 
 SERVE_TIMEOUT = 60.0
 STOP_TIMEOUT = 60.0
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @dataclass
-class WebRun:
+class WebRun(RunOutput):
     """A `rightsizer run --web` process and where its UI and run directory are."""
 
     process: subprocess.Popen[bytes]
@@ -40,20 +39,6 @@ class WebRun:
 
     def wait(self, timeout: float = STOP_TIMEOUT) -> int:
         return self.process.wait(timeout)
-
-    def run_dir(self) -> Path:
-        (found,) = [p for p in self.out.iterdir() if p.is_dir()]
-        return found
-
-    def manifest(self) -> dict[str, Any]:
-        doc: dict[str, Any] = json.loads((self.run_dir() / "manifest.json").read_text())
-        return doc
-
-    def steps(self) -> list[dict[str, Any]]:
-        steps: list[dict[str, Any]] = json.loads((self.run_dir() / "steps.json").read_text())[
-            "steps"
-        ]
-        return steps
 
     def serving(self, timeout: float = SERVE_TIMEOUT) -> WebRun:
         """Once the UI answers (any status); fails with the run's output if it exits first."""
@@ -141,21 +126,10 @@ class Page:
 def browse(url: str, work: Path, *, width: int = 1400, height: int = 1100) -> Page:
     """Load `url` in headless Chromium long enough for its scripts to poll a few times: one
     pass for a screenshot with a net log (every URL the page requested), one for the DOM."""
-    assert CHROMIUM is not None, "chromium is required in CI"
     work.mkdir(parents=True, exist_ok=True)
     shot, netlog = work / "shot.png", work / "net.json"
     common = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={work / 'profile'}",
+        *headless(work),
         f"--window-size={width},{height}",
         "--virtual-time-budget=8000",
     ]

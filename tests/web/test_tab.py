@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.web.conftest import CHROMIUM, WebRun, browse, poll_until
+from tests.chromium import CHROMIUM
+from tests.web.conftest import WebRun, browse, poll_until
 
 pytestmark = [
     pytest.mark.slow,
