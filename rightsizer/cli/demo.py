@@ -41,10 +41,10 @@ def demo(
     slo_p95_ms: SloP95Option = Slo.p95_ms,
     slo_failures: SloFailuresOption = Slo.failure_pct,
 ) -> None:
-    """Find how far one 0.25-vCPU task goes, then four; replay the seed's CPU alarm at other
-    thresholds; print users per task, the knee, the alarm threshold to use, the tasks needed
-    for --target-users and how 1 -> 4 tasks scales. Runs on the embedded default (SQLite, a
-    local data directory, HAProxy, cgroup caps); everything lands under --out."""
+    """Run the seed's experiment unattended (1 task, then 4) and print the measured answer.
+
+    Finds how far one 0.25-vCPU task goes, then four; replays the seed's CPU alarm at other thresholds; prints users per task, the knee, the alarm threshold to use, the tasks needed for --target-users and how 1 -> 4 tasks scales. Runs on the embedded default (SQLite, a local data directory, HAProxy, cgroup caps); everything lands under --out.
+    """  # noqa: E501 (one line: the help keeps a docstring's line breaks)
     from rightsizer.demo.experiment import run_experiment
     from rightsizer.demo.plan import DemoPlan
     from rightsizer.report.terminal import answer_table
