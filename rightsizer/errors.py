@@ -13,6 +13,9 @@ Messages are one line and say what to do, because the CLI prints them as they ar
 
 from __future__ import annotations
 
+# What a command stopped by Ctrl-C exits with, as shells report it (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+
 
 class RightsizerError(Exception):
     """Base class; `exit_code` is what the command line exits with."""

@@ -28,6 +28,7 @@ from rightsizer.errors import UnavailableError
 PROC = Path("/proc")
 _TAIL_BYTES = 16384
 _SAME_START = 0.005  # start times are whole clock ticks (1/100 s): equal, or another process
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # per second, for the start times in stat
 # The detached supervisor is started by a short-lived launcher, so it is not our child: nothing
 # here waits for it, and it is reaped by init (or a subreaper) when it ends.
 _LAUNCHER = """
@@ -54,10 +55,15 @@ def _stat_fields(pid: int, proc_root: Path) -> list[str] | None:
 def start_time(pid: int, proc_root: Path = PROC) -> float | None:
     """When `pid` started, in seconds since boot; None when there is no such process."""
     fields = _stat_fields(pid, proc_root)
-    if fields is None or len(fields) < 20:
+    return None if fields is None else _started(fields)
+
+
+def _started(fields: list[str]) -> float | None:
+    """The start time in a stat line's fields (after the command), in seconds since boot."""
+    if len(fields) < 20:
         return None
     try:
-        return int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        return int(fields[19]) / _CLOCK_TICKS
     except ValueError:
         return None
 
@@ -72,7 +78,7 @@ def running(pid: int, created: float | None = None, proc_root: Path = PROC) -> b
         return False
     if created is None:
         return True
-    now = start_time(pid, proc_root)
+    now = _started(fields)
     return now is not None and abs(now - created) < _SAME_START
 
 

@@ -8,10 +8,11 @@ Both limits are strict: a step whose p95 equals the limit has missed it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from rightsizer.numbers import finite_number
 
 # A task whose steady CPU reaches this share of its reservation is saturated: past it, a load
 # only queues (latency climbs, throughput stays), so a search stops raising users there too.
@@ -45,14 +46,8 @@ class Slo:
         raw = manifest.get("slo")
         if not isinstance(raw, Mapping):
             return cls()
-        p95, failures = _number(raw.get("p95_ms")), _number(raw.get("failure_pct"))
+        p95, failures = finite_number(raw.get("p95_ms")), finite_number(raw.get("failure_pct"))
         return cls(
             p95_ms=p95 if p95 is not None and p95 > 0 else cls.p95_ms,
             failure_pct=failures if failures is not None and failures >= 0 else cls.failure_pct,
         )
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None

@@ -11,24 +11,17 @@ a partial run is still useful. Judging a step against the SLO is rightsizer.slo'
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rightsizer.numbers import finite_number
 from rightsizer.rundir import RunDir
-
-
-def _float(raw: Any) -> float | None:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        return None
-    value = float(raw)
-    return value if math.isfinite(value) else None
 
 
 def _int(raw: Any) -> int | None:
     """A whole number (2 or 2.0); None for anything else, 2.5 included."""
-    value = _float(raw)
+    value = finite_number(raw)
     return int(value) if value is not None and value.is_integer() else None
 
 
@@ -51,11 +44,11 @@ class RequestStats:
             name=name,
             count=_int(raw.get("count")),
             failures=_int(raw.get("failures")),
-            rps=_float(raw.get("rps")),
-            p50_ms=_float(raw.get("p50_ms")),
-            p95_ms=_float(raw.get("p95_ms")),
-            p99_ms=_float(raw.get("p99_ms")),
-            max_ms=_float(raw.get("max_ms")),
+            rps=finite_number(raw.get("rps")),
+            p50_ms=finite_number(raw.get("p50_ms")),
+            p95_ms=finite_number(raw.get("p95_ms")),
+            p99_ms=finite_number(raw.get("p99_ms")),
+            max_ms=finite_number(raw.get("max_ms")),
         )
 
 
@@ -94,22 +87,22 @@ class Step:
         return cls(
             index=position if index is None else index,
             users=users if users is not None and users > 0 else 0,
-            start=_float(raw.get("start")),
-            end=_float(raw.get("end")),
-            steady_start=_float(raw.get("steady_start")),
+            start=finite_number(raw.get("start")),
+            end=finite_number(raw.get("end")),
+            steady_start=finite_number(raw.get("steady_start")),
             requests_total=_int(raw.get("requests_total")),
             failures=_int(raw.get("failures")),
-            fail_ratio=_float(raw.get("fail_ratio")),
-            rps=_float(raw.get("rps")),
-            p50_ms=_float(raw.get("p50_ms")),
-            p90_ms=_float(raw.get("p90_ms")),
-            p95_ms=_float(raw.get("p95_ms")),
-            p99_ms=_float(raw.get("p99_ms")),
-            max_ms=_float(raw.get("max_ms")),
-            cpu_utilization=_float(raw.get("cpu_utilization")),
-            cpu_utilization_max=_float(raw.get("cpu_utilization_max")),
-            memory_utilization=_float(raw.get("memory_utilization")),
-            generator_cpu=_float(raw.get("generator_cpu")),
+            fail_ratio=finite_number(raw.get("fail_ratio")),
+            rps=finite_number(raw.get("rps")),
+            p50_ms=finite_number(raw.get("p50_ms")),
+            p90_ms=finite_number(raw.get("p90_ms")),
+            p95_ms=finite_number(raw.get("p95_ms")),
+            p99_ms=finite_number(raw.get("p99_ms")),
+            max_ms=finite_number(raw.get("max_ms")),
+            cpu_utilization=finite_number(raw.get("cpu_utilization")),
+            cpu_utilization_max=finite_number(raw.get("cpu_utilization_max")),
+            memory_utilization=finite_number(raw.get("memory_utilization")),
+            generator_cpu=finite_number(raw.get("generator_cpu")),
             generator_bound=raw.get("generator_bound") is True,
             requests=tuple(
                 RequestStats.from_dict(str(name), stats)

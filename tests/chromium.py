@@ -3,7 +3,11 @@ network of its own, a profile in the test's directory."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -24,4 +28,34 @@ def headless(work: Path) -> list[str]:
         "--disable-sync",
         "--hide-scrollbars",
         f"--user-data-dir={work / 'profile'}",
+    ]
+
+
+def run(command: list[str], timeout: float = 90) -> tuple[str, str]:
+    """Run a Chromium command to its end; (stdout, stderr). In its own session, so a hung
+    browser and every helper process it forked end together."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    return stdout.decode(errors="replace"), stderr.decode(errors="replace")
+
+
+def page_requests(netlog: Path) -> list[str]:
+    """The URLs the page itself requested (not the browser), from a `--log-net-log` file."""
+    if not netlog.is_file():
+        return []
+    log = json.loads(netlog.read_text())
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    return [
+        event["params"]["url"]
+        for event in log["events"]
+        if event["type"] == start_job
+        and "url" in event.get("params", {})
+        and event["params"].get("initiator") != "not an origin"  # the page asked
     ]

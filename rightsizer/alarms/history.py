@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rightsizer.metrics.store import MetricStore
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alarm_definitions (
     alarm_name TEXT PRIMARY KEY,
@@ -86,28 +88,42 @@ def append(db_path: Path, items: Iterable[HistoryItem]) -> None:
 
 
 def read_definitions(db_path: Path) -> dict[str, dict[str, Any]]:
+    """Every stored definition by alarm name; the file is only read."""
     if not db_path.is_file():
         return {}
-    conn = _connect(db_path)
-    try:
-        rows = conn.execute("SELECT alarm_name, definition FROM alarm_definitions").fetchall()
-    finally:
-        conn.close()
-    return {name: json.loads(doc) for name, doc in rows}
+    with MetricStore(db_path, readonly=True) as store:
+        return definitions_in(store)
 
 
 def read_history(db_path: Path, alarm_name: str | None = None) -> list[HistoryItem]:
-    """Transitions oldest first, of one alarm or of all."""
+    """Transitions oldest first, of one alarm or of all; the file is only read."""
     if not db_path.is_file():
         return []
-    conn = _connect(db_path)
-    try:
-        query = "SELECT * FROM alarm_history"
-        args: tuple[str, ...] = ()
-        if alarm_name is not None:
-            query += " WHERE alarm_name = ?"
-            args = (alarm_name,)
-        rows = conn.execute(query + " ORDER BY ts, rowid", args).fetchall()
-    finally:
-        conn.close()
+    with MetricStore(db_path, readonly=True) as store:
+        return history_in(store, alarm_name)
+
+
+def definitions_in(store: MetricStore) -> dict[str, dict[str, Any]]:
+    """`read_definitions` on an open store (none when the run kept no alarm tables)."""
+    if not _has_table(store, "alarm_definitions"):
+        return {}
+    rows = store.rows("SELECT alarm_name, definition FROM alarm_definitions")
+    return {name: json.loads(doc) for name, doc in rows}
+
+
+def history_in(store: MetricStore, alarm_name: str | None = None) -> list[HistoryItem]:
+    """`read_history` on an open store (none when the run kept no alarm tables)."""
+    if not _has_table(store, "alarm_history"):
+        return []
+    query = "SELECT * FROM alarm_history"
+    args: tuple[str, ...] = ()
+    if alarm_name is not None:
+        query += " WHERE alarm_name = ?"
+        args = (alarm_name,)
+    rows = store.rows(query + " ORDER BY ts, rowid", args)
     return [HistoryItem(n, float(t), o, s, r, json.loads(d)) for n, t, o, s, r, d in rows]
+
+
+def _has_table(store: MetricStore, name: str) -> bool:
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return bool(store.rows(query, (name,)))

@@ -163,16 +163,20 @@ def replay_facts(
     slo: Slo | None = None,
     *,
     room: float = ROOM,
+    break_at: float | None = None,
 ) -> list[ReplayRow]:
-    """`replay` on facts already read (the benchmark and the demo reuse one read)."""
+    """`replay` on facts already read (the benchmark and the demo reuse one read).
+    `break_at` (epoch seconds) stands in for the SLO break: the demo judges a run whose SLO
+    never broke against the moment its load passed what the fleet carries."""
     judge = _Judge(slo or facts.slo, room, facts.steps)
+    broke = judge.slo_break() if break_at is None else break_at
     cache: dict[tuple[int, str], dict[int, Datapoint]] = {}
     rows = []
     for alarm in alarms:
         key = (alarm.period, alarm.statistic.name)
         if key not in cache:
             cache[key] = datapoints_by_period(facts.samples, alarm)
-        rows.append(_row(alarm, facts, cache[key], judge))
+        rows.append(_row(alarm, facts, cache[key], judge, broke))
     return rows
 
 
@@ -203,12 +207,15 @@ class _Judge:
 
 
 def _row(
-    alarm: AlarmDefinition, facts: RunFacts, points: dict[int, Datapoint], judge: _Judge
+    alarm: AlarmDefinition,
+    facts: RunFacts,
+    points: dict[int, Datapoint],
+    judge: _Judge,
+    broke: float | None,
 ) -> ReplayRow:
     timeline = _timeline(alarm, points)
     history = [t.as_history_item() for t in timeline.transitions]
     outcome = alarm_outcome(history, facts.load_end)
-    broke = judge.slo_break()
     onset = None if broke is None else alarm_onset(history, broke)
     into_alarm = [t.time for t in timeline.transitions if t.new_state is AlarmState.ALARM]
     return ReplayRow(
@@ -267,8 +274,6 @@ def read_run(run_dir: RunDir, base: AlarmDefinition) -> RunFacts:
         if raw_end is not None
         else max((s.start or load_start for s in steps), default=load_start)
     )
-    if not run_dir.metrics_path.is_file():
-        raise UsageError(f"{run_dir.metrics_path}: missing; the run recorded no metrics")
     key = series_key(base)
     with MetricStore(run_dir.metrics_path, readonly=True) as store:
         samples = tuple(store.samples(key))

@@ -52,12 +52,18 @@ def load_alarms(
     return alarms
 
 
-def seed_alarm(period: int = 60, actions: Sequence[str] = ("log",)) -> AlarmDefinition:
+# The seed's CPU alarm threshold, in percent: the figure the demo compares its answer with.
+SEED_THRESHOLD = 20.0
+
+
+def seed_alarm(
+    period: int = 60, actions: Sequence[str] = ("log",), name: str = "uploader-cpu-high"
+) -> AlarmDefinition:
     """The seed's alarm: service CPUUtilization Average > 20 %, 1 of 1 (the default of the
     bundled scenario; the demo uses a 10 s period to stay short)."""
     return AlarmDefinition.from_json(
         {
-            "AlarmName": "uploader-cpu-high",
+            "AlarmName": name,
             "AlarmDescription": "The seed's alarm: service CPU above 20 % for one period",
             "Namespace": NAMESPACE,
             "MetricName": CPU_UTILIZATION,
@@ -65,7 +71,7 @@ def seed_alarm(period: int = 60, actions: Sequence[str] = ("log",)) -> AlarmDefi
             "Statistic": "Average",
             "Period": period,
             "EvaluationPeriods": 1,
-            "Threshold": 20.0,
+            "Threshold": SEED_THRESHOLD,
             "ComparisonOperator": "GreaterThanThreshold",
             "AlarmActions": list(actions),
             "OKActions": list(actions),

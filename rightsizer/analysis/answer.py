@@ -15,19 +15,18 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from rightsizer.alarms.sources import SEED_THRESHOLD
 from rightsizer.analysis.alarm_episodes import alarm_outcome, returned_to_ok
 from rightsizer.analysis.bottleneck import name_bottleneck
 from rightsizer.analysis.capacity import DEFAULT_HEADROOM, DEFAULT_TARGET_USERS, plan_capacity
 from rightsizer.analysis.knee import find_knee
 from rightsizer.analysis.run import Alarm, Run
-from rightsizer.analysis.slo import users_at_slo, value_at_users
+from rightsizer.analysis.slo import MEASURED, users_at_slo, value_at_users
 from rightsizer.analysis.steps import load_points
 from rightsizer.analysis.target import HOST_SUMMARY, UNCAPPED, TargetKind, plural
 from rightsizer.analysis.usl import fit_usl
 from rightsizer.metrics import names
 from rightsizer.slo import Slo
-
-SEED_THRESHOLD = 20.0
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ class Answer:
         return [
             f"Users per task at the SLO (p95 < {self.slo_p95_ms / 1000:g} s, failures < "
             f"{self.slo_failure_pct:g}%): {_num(self.users_per_task)}"
-            + (f" ({self.users_basis})" if self.users_per_task is not None else ""),
+            + (f" ({self.users_basis()})" if self.users_per_task is not None else ""),
             f"Knee (throughput stops growing): {_knee(self.knee_users, self.knee_reached)} users",
             f"CPU at that point: {_num(self.cpu_at_slo, '%')}",
             f"CPU alarm threshold that fires before the SLO breaks: {threshold}",
@@ -122,14 +121,17 @@ class Answer:
         few, many = self.scaling_tasks
         return f"{few} {arrow} {many} tasks"
 
-    @property
-    def users_basis(self) -> str:
-        """How `users_per_task` was found, as the report labels it."""
+    def users_basis(self, brief: bool = False) -> str:
+        """How `users_per_task` was found, as the answer says it (`brief`: a card's label)."""
         if self.users_at_knee:
-            return "the knee: the SLO held past it only while queues built"
+            return "the knee" if brief else "the knee: the SLO held past it only while queues built"
         if self.users_interpolated:
-            return "interpolated between the last good and the first bad step"
-        return "measured: last good step"
+            return (
+                "interpolated"
+                if brief
+                else "interpolated between the last good and the first bad step"
+            )
+        return MEASURED
 
     def _usl_tasks(self) -> str:
         if self.tasks_needed_usl is not None:
@@ -189,12 +191,12 @@ def build_answer(
     ratio = sigma = kappa = None
     usl = None
     more_knee = find_knee(load_points(more.steps)) if more else None
-    if knee and more_knee and scaling and scaling[1] != scaling[0]:
+    if more and knee and more_knee and scaling and scaling[1] != scaling[0]:
         ratio = more_knee.peak_throughput / knee.peak_throughput
         # A peak is the fleet's capacity once the plateau was measured, or once the SLO broke
         # (past that, more users only queue). A peak below both is the load's, and a law fitted
         # to it would call the fleet's scaling as poor as the load was light.
-        limits = (limit, users_at_slo(more.steps, more.slo) if more else limit)
+        limits = (limit, users_at_slo(more.steps, more.slo))
         short = [
             plural(n, "task")
             for n, k, at_slo in zip(scaling, (knee, more_knee), limits, strict=True)

@@ -11,14 +11,13 @@ metrics.db that is not a metric store or is damaged) is a one-line UsageError na
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rightsizer.alarms.definition import AlarmDefinition
-from rightsizer.alarms.history import HistoryItem, read_definitions, read_history
+from rightsizer.alarms.history import HistoryItem, definitions_in, history_in
 from rightsizer.alarms.series import series_key
 from rightsizer.analysis.series import Series, average_across
 from rightsizer.analysis.steps import Step, parse_steps
@@ -156,12 +155,8 @@ def load_run(path: Path) -> Run:
     if not run_dir.metrics_path.is_file():
         missing.append("metrics.db: missing; no time series, alarm history or raw latencies")
         return replace(base, missing=tuple(missing))
-    # The alarm tables' reader opens the file read-write: check first that it is a metric
-    # store at all, and read them before the read-only connection opens (closing a read-write
-    # connection while a read-only one is open leaves -wal and -shm files behind).
-    MetricStore(run_dir.metrics_path, readonly=True).close()
-    definitions, history = _read_alarm_tables(run_dir.metrics_path)
     with MetricStore(run_dir.metrics_path, readonly=True) as store:
+        definitions, history = _read_alarm_tables(store)
         series = _read_series(store)
         alarms = _alarms(definitions, history, store)
     run = replace(base, alarms=alarms, **series)
@@ -213,11 +208,11 @@ def _task_order(key: MetricKey) -> tuple[int, str]:
     return (int(task), task) if task.isdigit() else (1 << 30, task)
 
 
-def _read_alarm_tables(db: Path) -> tuple[dict[str, Any], list[HistoryItem]]:
+def _read_alarm_tables(store: MetricStore) -> tuple[dict[str, Any], list[HistoryItem]]:
     try:
-        return read_definitions(db), read_history(db)
-    except (sqlite3.DatabaseError, ValueError) as exc:
-        raise unreadable(db, exc) from None
+        return definitions_in(store), history_in(store)
+    except ValueError as exc:  # a definition or reason data that is not JSON
+        raise unreadable(store.path, exc) from None
 
 
 def _alarms(

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from rightsizer.analysis.steps import Step
 from rightsizer.slo import Slo
 
+# How a figure that is a step that ran (not an estimate between steps) is labelled.
+MEASURED = "measured: last good step"
+
 
 def verdict(step: Step, slo: Slo) -> bool | None:
     """True when `step` met `slo`, False when it missed it, None when it measured no p95
@@ -91,12 +94,6 @@ def _crossing(slo: Slo, good: Step | None, bad: Step) -> float | None:
             share = (limit - low) / (high - low)
             estimates.append(good.users + share * (bad.users - good.users))
     return min(estimates) if estimates else None
-
-
-def first_breach_time(steps: Sequence[Step], slo: Slo) -> float | None:
-    """Epoch second at which the first step (in run order) that broke the SLO began."""
-    broken = [s for s in steps if verdict(s, slo) is False and s.start is not None]
-    return min((s.start for s in broken if s.start is not None), default=None)
 
 
 def value_at_users(steps: Sequence[Step], users: float, attribute: str) -> float | None:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from rightsizer.cgroup.group import (
     GROUP_PREFIX,
+    make_group,
     read_pids,
     remove_dir,
     write_pid,
@@ -136,7 +137,7 @@ def _vacate(own: Path, pid: int) -> Container:
     made: list[Path] = []
     try:
         for path in (container.path, container.leaf):
-            _mkdir(path)
+            make_group(path)
             made.append(path)
         write_pid(container.leaf / "cgroup.procs", pid)
         missing = tuple(c for c in CONTROLLERS if c not in enabled(own))
@@ -181,10 +182,3 @@ def _words(path: Path) -> set[str]:
         return {word.lstrip("+") for word in path.read_text().split()}
     except OSError:
         return set()
-
-
-def _mkdir(path: Path) -> None:
-    try:
-        path.mkdir(exist_ok=True)  # one left by a dead process that had our pid is ours now
-    except OSError as exc:
-        raise CgroupError(f"cannot create group {path} ({exc.strerror})") from exc

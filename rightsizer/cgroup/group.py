@@ -125,6 +125,15 @@ def read_keyed(path: Path) -> dict[str, int]:
     return out
 
 
+def make_group(path: Path, advice: str = "") -> None:
+    """Create the group directory `path` (one already there is taken as it is: left by a dead
+    process that had our pid, it is ours now); CgroupError naming it, `advice` appended."""
+    try:
+        path.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise CgroupError(f"cannot create group {path} ({exc.strerror}){advice}") from exc
+
+
 def write_value(path: Path, value: str) -> None:
     """Write one control value; a refusal becomes a CgroupError naming the file."""
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rightsizer.cgroup.group import (
     MemoryUsage,
+    make_group,
     read_int,
     read_keyed,
     read_pids,
@@ -97,7 +98,7 @@ class V1Driver:
         made: list[Path] = []
         try:
             for path in self.parent_dirs():
-                _mkdir(path, WRITABLE_ADVICE)
+                make_group(path, WRITABLE_ADVICE)
                 made.append(path)
         except CgroupError:
             for path in reversed(made):
@@ -114,7 +115,7 @@ class V1Driver:
             dirs["memory"] / self.parent / name,
         )
         for path in group.dirs():
-            _mkdir(path, "")
+            make_group(path, "")
         try:
             write_value(group.cpu_dir / "cpu.cfs_period_us", str(CFS_PERIOD_US))
             write_value(group.cpu_dir / "cpu.cfs_quota_us", str(round(cpu * CFS_PERIOD_US)))
@@ -134,10 +135,3 @@ class V1Driver:
         have exited)."""
         for path in self.parent_dirs():
             remove_tree(path)
-
-
-def _mkdir(path: Path, advice: str) -> None:
-    try:
-        path.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise CgroupError(f"cannot create group {path} ({exc.strerror}){advice}") from exc

@@ -17,6 +17,7 @@ from pathlib import Path
 from rightsizer.cgroup.container import CONTROLLERS, Container, enable, enter, leave
 from rightsizer.cgroup.group import (
     MemoryUsage,
+    make_group,
     read_keyed,
     read_pids,
     remove_dir,
@@ -90,10 +91,7 @@ class V2Driver:
         self._base = self._container.path if self._container else self._own
         parent = self._base / self.parent
         try:
-            try:
-                parent.mkdir(exist_ok=True)
-            except OSError as exc:
-                raise CgroupError(f"cannot create group {parent} ({exc.strerror})") from exc
+            make_group(parent)
             enable(parent, CONTROLLERS)  # ours, and it holds no process
         except CgroupError:
             self.close()
@@ -101,10 +99,7 @@ class V2Driver:
 
     def create(self, name: str, cpu: float, memory_mb: int) -> V2Group:
         group = V2Group(name, self._base / self.parent / name)
-        try:
-            group.path.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise CgroupError(f"cannot create group {group.path} ({exc.strerror})") from exc
+        make_group(group.path)
         try:
             write_value(group.path / "cpu.max", f"{round(cpu * CPU_PERIOD_US)} {CPU_PERIOD_US}")
             write_value(group.path / "memory.max", str(memory_mb * 1024 * 1024))

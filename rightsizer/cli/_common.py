@@ -55,11 +55,15 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def config_file(ctx: typer.Context) -> Path | None:
+    """The root command's --config, when given."""
+    state = ctx.find_root().obj
+    return state.config_file if isinstance(state, CliState) else None
+
+
 def settings_from(ctx: typer.Context, **flags: Any) -> Settings:
     """Settings from this command's flags (None = not given), env and the config file."""
-    state = ctx.find_root().obj
-    config_file = state.config_file if isinstance(state, CliState) else None
-    return load_settings(flags, config_file=config_file)
+    return load_settings(flags, config_file=config_file(ctx))
 
 
 SloP95Option = Annotated[

@@ -27,7 +27,7 @@ from rightsizer.alarms.replay import (
     replay_facts,
 )
 from rightsizer.alarms.sources import load_alarms, load_definition_file
-from rightsizer.cli._common import CliState, guarded, out
+from rightsizer.cli._common import config_file, guarded, out
 from rightsizer.errors import AlarmDefinitionError, UsageError
 from rightsizer.rundir import RunDir, write_atomic
 from rightsizer.slo import Slo
@@ -181,8 +181,7 @@ def export_command(
     """Write alarms as CloudWatch JSON, a CloudFormation template or Prometheus rules."""
     if fmt not in FORMATS:
         raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
-    state = ctx.find_root().obj
-    root_config = state.config_file if isinstance(state, CliState) else None
+    root_config = config_file(ctx)
     alarms = load_alarms(alarm or [], config or root_config)
     text = export(alarms, fmt)
     if output is None:

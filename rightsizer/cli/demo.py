@@ -8,18 +8,16 @@ from typing import Annotated
 import typer
 
 from rightsizer.cli._common import (
-    CliState,
     SloFailuresOption,
     SloP95Option,
+    config_file,
     err,
     guarded,
     out,
     slo_from,
 )
-from rightsizer.errors import UsageError
+from rightsizer.errors import EXIT_INTERRUPTED, UsageError
 from rightsizer.slo import Slo
-
-EXIT_INTERRUPTED = 130
 
 
 @guarded
@@ -53,7 +51,6 @@ def demo(
         raise UsageError(f"--target-users: {target_users}; give 1 or more users")
     if not 0 <= headroom < 1:
         raise UsageError(f"--headroom: {headroom:g}; give a share from 0 to below 1, e.g. 0.3")
-    state = ctx.find_root().obj
     plan = DemoPlan(
         out=out_dir,
         quick=quick,
@@ -61,7 +58,7 @@ def demo(
         target_users=target_users,
         headroom=headroom,
     )
-    result = run_experiment(plan, err, state.config_file if isinstance(state, CliState) else None)
+    result = run_experiment(plan, err, config_file(ctx))
     if result.conclusion is not None:
         out.print(answer_table(result.conclusion.answer))
         for note in result.conclusion.answer.notes:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from rightsizer.cli._common import CliState, err, guarded, out, settings_from
+from rightsizer.cli._common import config_file, err, guarded, out, settings_from
 from rightsizer.config import Settings
 from rightsizer.errors import RightsizerError, UnavailableError, UsageError
 from rightsizer.fleet.control import fetch_status
@@ -91,8 +91,7 @@ def up(
     spec = dataclasses.replace(FleetSpec.from_settings(settings), health_path=health_path)
     _log_to_stderr()
     if detach_:
-        state = ctx.find_root().obj
-        config = state.config_file if isinstance(state, CliState) else None
+        config = config_file(ctx)
         argv = [*_child_argv(settings, metrics_db, config), "--health-path", health_path]
         document = detach(argv, settings.state_dir)
         for warning in document.get("warnings", []):

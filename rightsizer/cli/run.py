@@ -14,16 +14,16 @@ from typing import Annotated
 import typer
 
 from rightsizer.cli._common import (
-    CliState,
     SloFailuresOption,
     SloP95Option,
+    config_file,
     err,
     guarded,
     out,
     settings_from,
     slo_from,
 )
-from rightsizer.errors import UsageError
+from rightsizer.errors import EXIT_INTERRUPTED, UsageError
 from rightsizer.load.plan import MAX_USERS, RunPlan
 from rightsizer.load.progress import steps_table
 from rightsizer.load.run import RunRequest, execute
@@ -33,7 +33,6 @@ from rightsizer.slo import Slo
 from rightsizer.web.options import DEFAULT_HOST, DEFAULT_PORT, WebOptions, redact
 from rightsizer.web.steps import ui_plan
 
-EXIT_INTERRUPTED = 130
 FLEET = "Fleet (without --host)"
 WORKERS = "Workers"
 WEB = "Web UI"
@@ -217,7 +216,6 @@ def run(
         plan = ui_plan(warmup, spawn_rate, least)
     else:
         plan = RunPlan.build(users, step_time, warmup, spawn_rate, least, search=search)
-    state = ctx.find_root().obj
     request = RunRequest(
         locustfile=locustfile or UPLOADER,
         plan=plan,
@@ -232,7 +230,7 @@ def run(
         out=out_dir,
         label=label,
         alarm_files=tuple(alarm or ()),
-        config_file=state.config_file if isinstance(state, CliState) else None,
+        config_file=config_file(ctx),
         command=redact(sys.argv),
         cooldown_fixed=cooldown is not None,
         report=report,

@@ -9,7 +9,6 @@ report.html), compare.html, answer.json and demo.json (phases and wall time).
 from __future__ import annotations
 
 import math
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from rightsizer.analysis.steps import load_points
 from rightsizer.demo.phase import PhaseResult, phase_command, run_phase
 from rightsizer.demo.plan import DemoPlan
 from rightsizer.errors import UsageError
+from rightsizer.fleet.haproxy import HAPROXY
 from rightsizer.rundir import RunDir, write_json
 from rightsizer.stepsfile import read_steps
 
@@ -43,7 +43,7 @@ class DemoResult:
 
 def preflight() -> None:
     """What the demo needs that is not a Python package."""
-    if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").exists():
+    if not HAPROXY.exists():
         raise UsageError(
             "haproxy: not installed; the demo puts HAProxy in front of the tasks "
             "(Debian/Ubuntu: apt-get install haproxy)"
@@ -82,7 +82,8 @@ def run_experiment(plan: DemoPlan, console: Console, config_file: Path | None = 
         phases.append(phase)
         if phase.run_dir is None or phase.interrupted or phase.exit_code not in (0,):
             break
-        start_from = second_start(plan, phase.run_dir)
+        if tasks != plan.task_counts[-1]:
+            start_from = second_start(plan, phase.run_dir)
     conclusion = None
     runs = [p.run_dir for p in phases if p.run_dir is not None]
     if runs:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rightsizer.demo.plan import DemoPlan
-from rightsizer.errors import RightsizerError
+from rightsizer.errors import EXIT_INTERRUPTED, RightsizerError
 
 RUN_DIRECTORY = "run directory: "
-EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,13 @@ four, each searched for its limit (`rightsizer run --users auto`) under the seed
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from rightsizer.alarms.sources import seed_alarm
+from rightsizer.rundir import write_json
 from rightsizer.slo import Slo
 
-SEED_THRESHOLD = 20.0
 ALARM_PERIOD = 10
 THRESHOLDS = (20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0)
 
@@ -35,7 +34,6 @@ class DemoPlan:
     cpu: float = 0.25
     memory: int = 512
     alarm_period: int = ALARM_PERIOD
-    seed_threshold: float = SEED_THRESHOLD
 
     @property
     def step_time(self) -> float:
@@ -71,24 +69,9 @@ class DemoPlan:
         second one does not wait for it."""
         return 2.0 if self.quick and tasks != self.task_counts[0] else None
 
-    def seed_alarm(self) -> dict[str, Any]:
-        """The seed's alarm as PutMetricAlarm JSON, with the demo's short period."""
-        return {
-            "AlarmName": "seed-cpu-high",
-            "AlarmDescription": "The seed's alarm: service CPUUtilization above 20%",
-            "Namespace": "rightsizer",
-            "MetricName": "CPUUtilization",
-            "Dimensions": [{"Name": "ServiceName", "Value": "uploader"}],
-            "Statistic": "Average",
-            "Period": self.alarm_period,
-            "EvaluationPeriods": 1,
-            "DatapointsToAlarm": 1,
-            "Threshold": self.seed_threshold,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "TreatMissingData": "missing",
-        }
-
     def write_alarm(self, directory: Path) -> Path:
+        """The seed's alarm, at the demo's short period, as PutMetricAlarm JSON in `directory`."""
         path = directory / "seed-alarm.json"
-        path.write_text(json.dumps(self.seed_alarm(), indent=2) + "\n")
+        alarm = seed_alarm(self.alarm_period, actions=(), name="seed-cpu-high")
+        write_json(path, alarm.to_json())
         return path

@@ -16,7 +16,6 @@ file is renamed to `<name>.broken`); it never stops a fleet from starting.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -25,6 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from rightsizer.fleet.state import read_state
+from rightsizer.numbers import finite_number
 from rightsizer.process import PROC, running, signal_process, start_time
 from rightsizer.rundir import write_json
 
@@ -79,13 +80,6 @@ class Ledger:
         )
 
 
-def _number(value: Any) -> float | None:
-    """A JSON number (not a bool), as a float."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
 def _entries(document: dict[str, Any]) -> tuple[list[Entry], int]:
     """The well-formed entries, and how many were not."""
     raw = document.get("processes", [])
@@ -94,7 +88,7 @@ def _entries(document: dict[str, Any]) -> tuple[list[Entry], int]:
     good: list[Entry] = []
     for item in raw:
         pid = item.get("pid") if isinstance(item, dict) else None
-        created = _number(item.get("created")) if isinstance(item, dict) else None
+        created = finite_number(item.get("created")) if isinstance(item, dict) else None
         what = item.get("what") if isinstance(item, dict) else None
         if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 and created is not None:
             good.append(Entry(pid, created, str(what)))
@@ -105,15 +99,7 @@ def _owner_gone(document: dict[str, Any], proc_root: Path) -> bool:
     owner = document.get("owner")
     if isinstance(owner, bool) or not isinstance(owner, int):
         return True
-    return not running(owner, _number(document.get("owner_created")), proc_root)
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return document if isinstance(document, dict) else None
+    return not running(owner, finite_number(document.get("owner_created")), proc_root)
 
 
 def sweep_ledgers(directory: Path, proc_root: Path = PROC) -> list[Entry]:
@@ -123,7 +109,7 @@ def sweep_ledgers(directory: Path, proc_root: Path = PROC) -> list[Entry]:
     if not directory.is_dir():
         return ended
     for path in sorted(directory.glob("*.json")):
-        document = _read(path)
+        document = read_state(path)
         if document is None:
             broken.append(path.name)
             with contextlib.suppress(OSError):  # kept for a look; warned about once

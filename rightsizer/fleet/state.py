@@ -24,13 +24,14 @@ LOG_FILE = "supervisor.log"
 FLEETS_DIR = "fleets"
 
 
-def supervisor_workdir(state_dir: Path, pid: int | None = None) -> Path:
-    """`<state_dir>/fleets/<pid>`: the directory of the supervisor `pid` (default: this one)."""
-    return state_dir / FLEETS_DIR / str(os.getpid() if pid is None else pid)
+def supervisor_workdir(state_dir: Path) -> Path:
+    """`<state_dir>/fleets/<pid>`: the directory of this process as a fleet's supervisor."""
+    return state_dir / FLEETS_DIR / str(os.getpid())
 
 
 def read_state(path: Path) -> dict[str, Any] | None:
-    """The state document, or None when there is none (or it is unreadable)."""
+    """The JSON object at `path` (a state document, a ledger), or None when there is none (or
+    it is unreadable or not an object)."""
     try:
         document = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):

@@ -45,7 +45,7 @@ from rightsizer.fleet.state import (
 )
 from rightsizer.fleet.sweep import sweep, sweep_workdirs
 from rightsizer.metrics.store import MetricStore
-from rightsizer.process import running, spawn_detached, start_time, stop_pid, tail, wait_gone
+from rightsizer.process import running, spawn_detached, start_time, stop_pid, tail
 from rightsizer.rundir import write_json
 
 log = logging.getLogger("rightsizer.fleet")
@@ -181,7 +181,6 @@ def down(
                 f"{state_path} does not describe a rightsizer fleet; not stopping {pid}"
             )
         killed = stop_pid(pid, created, timeout)
-        wait_gone(pid, created, 5.0)
     sweep(cgroup_root, ledger_dir or default_directory())
     tasks = document.get("tasks")
     report = DownReport(

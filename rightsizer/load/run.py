@@ -36,7 +36,7 @@ from rightsizer.load.outcome import LoadOutcome
 from rightsizer.load.plan import RunPlan
 from rightsizer.load.progress import Progress
 from rightsizer.load.spec import LoadHooks, LoadSpec
-from rightsizer.load.steps import StepStats, read_series, step_stats, step_windows, steps_document
+from rightsizer.load.steps import StepStats, measure_steps, steps_document
 from rightsizer.load.target import FleetTarget, HostTarget, Target
 from rightsizer.metrics.store import MetricStore
 from rightsizer.rundir import RunDir, write_json
@@ -213,12 +213,14 @@ class _Run:
         )
         self.watch.start(self.store, self.run_dir.metrics_path)
         with self.progress:
+            dashboard = self._dashboard(target) if request.web else None
             hooks = LoadHooks(
-                task_cpu=target.task_cpu,
+                # With the web UI up, its poll already reads the fleet every second.
+                task_cpu=target.task_cpu if dashboard is None else dashboard.task_cpu,
                 stop_requested=self.watch.stop_reason,
                 client_series_complete=self.watch.client_series_complete,
                 cooldown_until=self.watch.cooldown_until,
-                dashboard=self._dashboard(target) if request.web else None,
+                dashboard=dashboard,
             )
             return run_load(spec, self.store, self.progress, hooks)
 
@@ -271,13 +273,15 @@ class _Run:
     def _steps(self, outcome: LoadOutcome) -> list[StepStats]:
         if not outcome.step_starts or outcome.load_end is None:
             return []
-        plan = self.request.plan
-        windows = step_windows(
-            outcome.step_starts, outcome.step_users, outcome.load_end, plan.warmup
+        return measure_steps(
+            outcome.records,
+            starts=outcome.step_starts,
+            users=outcome.step_users,
+            load_end=outcome.load_end,
+            warmup=self.request.plan.warmup,
+            store=self.store,
+            series_end=outcome.cooldown_end or outcome.drain_end or outcome.load_end,
         )
-        end = outcome.cooldown_end or outcome.drain_end or outcome.load_end
-        series = read_series(self.store, outcome.step_starts[0] - 1, end + 1)
-        return step_stats(outcome.records, windows, series)
 
 
 class _Interrupts:

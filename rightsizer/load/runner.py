@@ -49,7 +49,7 @@ from rightsizer.load.search import StepOutcome, UserSearch
 from rightsizer.load.series import MILLISECONDS, ClientSeries, gauges
 from rightsizer.load.shape import StepShape
 from rightsizer.load.spec import LoadHooks, LoadSpec
-from rightsizer.load.steps import answered_latency, read_series, step_stats, step_windows
+from rightsizer.load.steps import measure_steps
 from rightsizer.load.workers import LocalWorkers
 from rightsizer.metrics.store import MetricStore
 from rightsizer.web.control import RunControl
@@ -175,18 +175,23 @@ class LoadRun:
         """What the steps begun so far measured, for the search. Requests still in flight are
         not in yet (the final steps.json counts them), and they are the slow ones: a step is
         judged by its sent requests' p95, as steps.json will judge it, unless the requests
-        answered at its end show a queue twice the SLO deep (see `answered_latency`)."""
+        answered at its end show a queue twice the SLO deep (see StepStats.answered)."""
         starts, users = self.shape.step_starts, self.shape.step_users
         if not starts or self.search is None:
             return []
         slo = self.search.limits.slo
-        windows = step_windows(starts, users, now, self.spec.plan.warmup)
-        series = read_series(self.store, starts[0] - 1, now + 1)
-        records = self.log.records
+        measured = measure_steps(
+            self.log.records,
+            starts=starts,
+            users=users,
+            load_end=now,
+            warmup=self.spec.plan.warmup,
+            store=self.store,
+        )
         outcomes = []
-        for stats in step_stats(records, windows, series):
+        for stats in measured:
             p95 = stats.latency.p95
-            queue = answered_latency(records, stats.window).p95
+            queue = stats.answered.p95
             if queue is not None and queue > 2 * slo.p95_ms:
                 p95 = max(p95 or 0.0, queue)
             outcomes.append(
@@ -384,11 +389,11 @@ class LoadRun:
         self.failures += sum(1 for record in fresh if not record.ok)
         self.recent.add(fresh)
         cpu = self.monitor.sample()
-        self.store.put_points(self.series.add(fresh), MILLISECONDS)
+        points = self.series.add(fresh)
         samples = self.series.flush(now)
         users = self.runner.user_count if self.shape.started_at is not None else None
         samples += gauges(now, users, cpu, TICK)
-        self.store.put_many(samples)
+        self.store.put_many(samples, points, MILLISECONDS)
         self.hooks.client_series_complete(self.series.complete_until)
         if self.bound.check(self.shape.step, self.shape.steady(now), cpu):
             assert self.shape.step is not None
@@ -411,7 +416,7 @@ class LoadRun:
         return Snapshot(
             phase=phase,
             step=self.shape.step,
-            steps=len(self.spec.plan.users) if self.search is None else 0,
+            steps=len(self.spec.plan.users),
             users=self.runner.user_count,
             rps=self.recent.rps(now),
             p95_ms=self.recent.p95(now),
@@ -425,8 +430,8 @@ class LoadRun:
     def _finish(self, csv: StatsCSVFileWriter, csv_greenlet: gevent.Greenlet) -> None:
         """Last records into the store, Locust's CSV complete, Locust and workers ended."""
         fresh, self.cursor = self.log.since(self.cursor)
-        self.store.put_points(self.series.add(fresh), MILLISECONDS)
-        self.store.put_many(self.series.close(time.time()))
+        points = self.series.add(fresh)
+        self.store.put_many(self.series.close(time.time()), points, MILLISECONDS)
         self.hooks.client_series_complete(math.inf)
         if self.outcome.drain_end is not None:
             # Locust's CSV writer rewrites its files every CSV_STATS_INTERVAL_SEC: let it see

@@ -64,7 +64,7 @@ class ClientSeries:
 
     def add(self, records: Iterable[RequestRecord]) -> Points:
         """Count `records` in their seconds; return their ClientResponseTime points (in
-        MILLISECONDS), by series, for `MetricStore.put_points`."""
+        MILLISECONDS), by series, for `MetricStore.put_many`."""
         # The generator's hot path (every request passes here): locals, plain tuples, lists
         # keyed by name strings (whose hashes Python caches), no helper calls.
         every: list[tuple[float, float]] = []

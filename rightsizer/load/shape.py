@@ -13,6 +13,7 @@ from collections.abc import Callable
 from locust import LoadTestShape
 
 from rightsizer.load.plan import RunPlan
+from rightsizer.load.steplog import StepLog
 
 Decide = Callable[[int], int | None]
 
@@ -22,34 +23,25 @@ def fixed_steps(plan: RunPlan) -> Decide:
     return lambda index: plan.users[index] if index < len(plan.users) else None
 
 
-class StepShape(LoadTestShape):
+class StepShape(LoadTestShape, StepLog):
     """`decide(i)` users during step i, asked once when step i begins (by default the plan's
     list); None (stop) when it has no more steps or on `finish()`."""
 
     def __init__(
         self, plan: RunPlan, decide: Decide | None = None, clock: Callable[[], float] = time.time
     ) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        LoadTestShape.__init__(self)  # type: ignore[no-untyped-call]
+        StepLog.__init__(self, clock)
         self.plan = plan
         self._decide = decide or fixed_steps(plan)
-        self._clock = clock
-        self.started_at: float | None = None
-        self.ended_at: float | None = None
-        self.step: int | None = None
-        self.step_starts: list[float] = []
-        self.step_users: list[int] = []
+
+    def steady_after(self) -> float:
+        """The plan's warmup share of a step."""
+        return self.plan.warmup * self.plan.step_time
 
     def finish(self) -> None:
         """End the load at the next tick (the run was interrupted or an alarm asked to stop)."""
-        if self.ended_at is None:
-            self.ended_at = self._clock()
-
-    def steady(self, now: float) -> bool:
-        """Whether `now` falls in the current step's steady window."""
-        if self.step is None or self.ended_at is not None:
-            return False
-        start = self.step_starts[self.step]
-        return now >= start + self.plan.warmup * self.plan.step_time
+        self.end()
 
     def tick(self) -> tuple[int, float] | None:
         now = self._clock()
@@ -64,8 +56,6 @@ class StepShape(LoadTestShape):
             if users is None:
                 self.finish()
                 return None
-            self.step = index
-            self.step_starts.append(now)
-            self.step_users.append(users)
+            self.begin_step(now, index, users)
         before = self.step_users[-2] if len(self.step_users) > 1 else 0
         return self.step_users[-1], self.plan.rate_between(before, self.step_users[-1])

@@ -51,6 +51,11 @@ class StepWindow:
     def steady(self, start: float) -> bool:
         return self.steady_start <= start < self.end
 
+    @property
+    def late(self) -> float:
+        """Where the second half of the steady part begins (see StepStats.answered)."""
+        return self.steady_start + (self.end - self.steady_start) / 2
+
 
 def step_windows(
     starts: Sequence[float], users: Sequence[int], load_end: float, warmup: float
@@ -106,6 +111,7 @@ class _Tally:
     steady_count: int = 0
     steady_failures: int = 0
     steady_ms: list[float] = field(default_factory=list)
+    answered_ms: list[float] = field(default_factory=list)
 
     def add(self, record: RequestRecord, steady: bool) -> None:
         self.count += 1
@@ -153,6 +159,14 @@ class StepStats:
     generator_cpu: float | None
     generator_bound: bool
     requests: dict[str, RequestStats]
+    # Requests sent in the step whose answers came back in the second half of its steady
+    # part: the queue as it stands at the step's end. While a step still runs, the slowest
+    # requests sent in it have not come back yet; those sent earlier in it and answered now
+    # show a queue that persists. The burst of users starting together (each begins with a
+    # request, not a wait) has drained by then unless the fleet cannot carry the step;
+    # requests of an earlier step are left out (a backlog they left is that step's). For the
+    # search while the step runs; not in steps.json.
+    answered: Latency = field(default_factory=lambda: Latency.of([]))
 
     def as_dict(self) -> dict[str, Any]:
         w = self.window
@@ -198,9 +212,12 @@ def _tally(
         position = bisect.bisect_right(starts, record.start) - 1
         if position < 0 or not windows[position].holds(record.start):
             continue  # sent before the first step began: not part of any step
-        steady = windows[position].steady(record.start)
+        window = windows[position]
+        steady = window.steady(record.start)
         tallies[position][""].add(record, steady)
         tallies[position][record.name].add(record, steady)
+        if window.late <= record.end < window.end:
+            tallies[position][""].answered_ms.append(record.response_ms)
     return tallies
 
 
@@ -238,27 +255,32 @@ def step_stats(
                 requests={
                     name: _request_stats(t, seconds) for name, t in sorted(tally.items()) if name
                 },
+                answered=Latency.of(total.answered_ms),
             )
         )
     return stats
 
 
-def answered_latency(records: Sequence[RequestRecord], window: StepWindow) -> Latency:
-    """Percentiles of the requests sent in `window`'s step whose answers came back in the
-    second half of its steady part: the queue as it stands at the step's end. While a step
-    still runs, the slowest requests sent in it have not come back yet; those sent earlier in
-    it and answered now show a queue that persists. The burst of users starting together (each
-    begins with a request, not a wait) has drained by then unless the fleet cannot carry the
-    step; requests of an earlier step are left out (a backlog they left is that step's)."""
-    late = window.steady_start + (window.end - window.steady_start) / 2
-    return Latency.of(
-        [r.response_ms for r in records if window.start <= r.start and late <= r.end < window.end]
-    )
-
-
 def steps_document(stats: Sequence[StepStats]) -> dict[str, Any]:
     """The steps.json document."""
     return {"steps": [step.as_dict() for step in stats]}
+
+
+def measure_steps(
+    records: Sequence[RequestRecord],
+    *,
+    starts: Sequence[float],
+    users: Sequence[int],
+    load_end: float,
+    warmup: float,
+    store: MetricStore,
+    series_end: float | None = None,
+) -> list[StepStats]:
+    """`step_stats` of the steps that began at `starts`, with the server series read from
+    `store` up to `series_end` (default `load_end`)."""
+    windows = step_windows(starts, users, load_end, warmup)
+    series = read_series(store, starts[0] - 1, (series_end or load_end) + 1)
+    return step_stats(records, windows, series)
 
 
 def read_series(store: MetricStore, start: float, end: float) -> ServerSeries:

@@ -225,8 +225,8 @@ class FleetTarget:
 
     def task_cpu(self) -> float | None:
         """The tasks' mean CPUUtilization at the supervisor's latest sampling tick."""
-        control = self.state.get("control_url")
-        if not isinstance(control, str):
+        control = self.control_url
+        if control is None:
             return None
         try:
             latest = fetch_status(control, SAMPLES_TIMEOUT, SAMPLES_PATH)

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rightsizer.errors import UsageError
 from rightsizer.metrics.names import NAMESPACE
@@ -136,6 +137,11 @@ class MetricStore:
         except sqlite3.DatabaseError as exc:
             raise unreadable(self.path, exc) from None
 
+    def rows(self, query: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a query on the store's file (the alarm tables share it)."""
+        with self._lock, self._reading():
+            return self._db.execute(query, args).fetchall()
+
     # -- writing ---------------------------------------------------------------------------
 
     def _series_id(self, key: MetricKey, unit: str) -> int:
@@ -162,25 +168,29 @@ class MetricStore:
     ) -> None:
         """Write (timestamp, value) points of a few series in one transaction: the fast path
         for many samples of the same series (the generator's one sample per request)."""
-        with self._lock, self._db:
-            for key, values in points.items():
-                series = self._series_id(key, unit)
-                self._db.executemany(
-                    "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)",
-                    [(series, ts, value) for ts, value in values if math.isfinite(value)],
-                )
+        self.put_many((), points, unit)
 
-    def put_many(self, samples: Iterable[Sample]) -> None:
-        """Write a batch in one transaction (samplers write one batch per tick)."""
+    def put_many(
+        self,
+        samples: Iterable[Sample],
+        points: Mapping[MetricKey, Sequence[tuple[float, float]]] | None = None,
+        points_unit: str = "None",
+    ) -> None:
+        """Write a batch in one transaction (samplers write one batch per tick), with `points`
+        as `put_points` takes them (the load runner writes both each tick)."""
+        insert = "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)"
         with self._lock, self._db:
             rows = [
                 (self._series_id(s.key, s.unit), s.timestamp, s.value)
                 for s in samples
                 if math.isfinite(s.value)
             ]
-            self._db.executemany(
-                "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)", rows
-            )
+            self._db.executemany(insert, rows)
+            for key, values in (points or {}).items():
+                series = self._series_id(key, points_unit)
+                self._db.executemany(
+                    insert, [(series, ts, value) for ts, value in values if math.isfinite(value)]
+                )
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -12,12 +12,9 @@ from rightsizer.analysis.answer import Answer
 from rightsizer.analysis.bottleneck import Part, name_bottleneck
 from rightsizer.analysis.knee import find_knee
 from rightsizer.analysis.run import Alarm, Run
-from rightsizer.analysis.slo import users_at_slo, value_at_users
+from rightsizer.analysis.slo import MEASURED, users_at_slo, value_at_users
 from rightsizer.analysis.steps import load_points
 from rightsizer.report import format as fmt
-
-# The run's own figure is a step that ran; the answer's is usually interpolated between steps.
-MEASURED = "measured: last good step"
 
 
 @dataclass(frozen=True)
@@ -101,12 +98,9 @@ def answer_cards(answer: Answer) -> list[Card]:
     elif answer.usl_max_users is not None:
         usl = f"; by the USL fit no task count gets there (at most ≈ {answer.usl_max_users:.0f})"
     kappa = fmt.number(answer.usl_kappa, 4)
-    basis = "the knee" if answer.users_at_knee else MEASURED
-    if answer.users_interpolated:
-        basis = "interpolated"
     result = [
         Card(
-            f"Users per task at the SLO ({basis})",
+            f"Users per task at the SLO ({answer.users_basis(brief=True)})",
             fmt.number(answer.users_per_task),
             slo,
             "good" if answer.users_per_task is not None else "plain",

@@ -57,15 +57,18 @@ class Written:
     missing: tuple[str, ...]
 
 
-def write_report(run_path: Path, answer: Answer | None = None) -> Written:
+def write_report(
+    run_path: Path, answer: Answer | None = None, *, run: Run | None = None
+) -> Written:
     """(Re)build report.html and charts/*.png of one run directory. An `answer` is kept as
-    answer.json beside it; without one, an answer.json from an earlier call is used."""
+    answer.json beside it; without one, an answer.json from an earlier call is used. `run`:
+    the directory already loaded (`load_run`), not to read it again."""
     answer_path = run_path / ANSWER
     if answer is not None:
         write_json(answer_path, answer.to_dict())
     else:
         answer = _read_answer(answer_path)
-    run = load_run(run_path)
+    run = run or load_run(run_path)
     charts = run_charts(run)
     saved = []
     for chart in charts:
@@ -129,10 +132,11 @@ def _text(value: Any) -> str | None:
 
 
 def write_comparison(
-    a_path: Path, b_path: Path, out: Path | None = None
+    a_path: Path, b_path: Path, out: Path | None = None, *, runs: tuple[Run, Run] | None = None
 ) -> tuple[Path, Comparison]:
-    """compare.html of run B against run A (default: inside run B's directory)."""
-    a, b = load_run(a_path), load_run(b_path)
+    """compare.html of run B against run A (default: inside run B's directory); `runs`: both
+    already loaded."""
+    a, b = runs or (load_run(a_path), load_run(b_path))
     comparison = compare_runs(a, b)
     target = out or b_path / COMPARE
     write_atomic(target, render_comparison(a, b, comparison))

@@ -14,7 +14,7 @@ from typing import Any
 from rightsizer.analysis.bottleneck import Part, name_bottleneck
 from rightsizer.analysis.knee import find_knee
 from rightsizer.analysis.run import Run
-from rightsizer.analysis.slo import breaches, users_at_slo, verdict
+from rightsizer.analysis.slo import MEASURED, breaches, users_at_slo, verdict
 from rightsizer.analysis.steps import Step, load_points
 from rightsizer.analysis.target import UNCAPPED, RunTarget, TargetKind, plural
 from rightsizer.report import format as fmt
@@ -128,7 +128,7 @@ def headline(run: Run) -> list[tuple[str, bool]]:
         parts += [
             (" stayed within the SLO up to ", False),
             (f"{more}{limit.measured_users} users", True),
-            (" (measured: last good step)", False),
+            (f" ({MEASURED})", False),
         ]
     if knee is not None and knee.reached:
         parts += [("; throughput stopped growing at ", False), (f"≈ {knee.users:.1f} users", True)]

@@ -32,8 +32,8 @@ def swarm_refusal(form: Mapping[str, str], control: RunControl) -> str | None:
     host = form.get("host")
     if host and host.strip().rstrip("/") != control.target.rstrip("/"):
         return f"this run measures {control.target}; the host cannot be changed here"
-    count = form.get("user_count", "")
-    if not (count.strip().isascii() and count.strip().isdigit()) or int(count) < 1:
+    users = requested_users(form)
+    if users is None or users < 1:
         return "give a whole number of users, at least 1 (Stop ends the run)"
     return None
 

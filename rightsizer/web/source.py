@@ -22,6 +22,7 @@ from rightsizer.errors import UnavailableError
 from rightsizer.fleet.control import SAMPLES_PATH, STATUS_PATH, fetch_status
 from rightsizer.load.target import FleetTarget
 from rightsizer.metrics import names
+from rightsizer.numbers import finite_number
 
 STATUS_EVERY = 5.0
 FETCH_TIMEOUT = 1.0
@@ -60,18 +61,12 @@ def task_id(text: str) -> int | str:
     return int(text) if text.isascii() and text.isdigit() else text
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
 def reading_from(
     samples: Mapping[str, Any], health: Mapping[int | str, bool] | None
 ) -> FleetReading | None:
     """A FleetReading from a /samples document; `health` is per task id (HAProxy's view), or
     None: then a task sampled as running counts as healthy."""
-    tick = _number(samples.get("tick"))
+    tick = finite_number(samples.get("tick"))
     rows = samples.get("samples")
     if tick is None or not isinstance(rows, list):
         return None
@@ -80,7 +75,7 @@ def reading_from(
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("dimensions"), dict):
             continue
-        dims, name, value = row["dimensions"], row.get("name"), _number(row.get("value"))
+        dims, name, value = row["dimensions"], row.get("name"), finite_number(row.get("value"))
         if name == names.HEALTHY_HOST_COUNT and names.TASK_DIMENSION not in dims:
             lb_healthy = value
         elif name in (names.CPU_UTILIZATION, names.MEMORY_UTILIZATION):

@@ -10,6 +10,7 @@ Pure: readings and alarm states in, documents out; no Locust, no Flask.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -134,6 +135,13 @@ class Dashboard:
             self.latest = reading
             self.history.add(reading)
         return reading
+
+    def task_cpu(self) -> float | None:
+        """The tasks' mean CPUUtilization at the newest reading (the live line's "task CPU",
+        from the reading the tab polls anyway rather than a second fetch)."""
+        values = [t.cpu_utilization for t in (self.latest.tasks if self.latest else ())]
+        known = [v for v in values if v is not None]
+        return math.fsum(known) / len(known) if known else None
 
     def document(self, now: float) -> dict[str, Any]:
         """The /rightsizer/stats JSON (see the module docstring of rightsizer.web.blueprint)."""

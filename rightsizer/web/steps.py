@@ -2,8 +2,8 @@
 
 One step per user count: a step begins when the UI asks for a user count different from the
 current one (Start, or Edit while running) and ends when the next begins or the test stops, as
-the seed clicked 1, 3 and 20 users in turn. The same fields as the step shape
-(rightsizer.load.shape.StepShape), so the runner and the per-step statistics treat both alike.
+the seed clicked 1, 3 and 20 users in turn. A StepLog, as the step shape
+(rightsizer.load.shape.StepShape) is, so the runner and the per-step statistics treat both alike.
 Pure: no Locust import; the runner gives `stop`, which stops Locust's users.
 """
 
@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from rightsizer.load.plan import RunPlan
+from rightsizer.load.steplog import StepLog
 
 # A UI step's length is unknown while it runs; the generator-bound check (BoundWatch) treats
 # its first seconds as ramp-up, as a shape step's warmup.
@@ -27,44 +28,30 @@ def ui_plan(warmup: float, spawn_rate: float | None, cooldown: float) -> RunPlan
     return dataclasses.replace(checked, users=(), step_time=0.0)
 
 
-class UiSteps:
+class UiSteps(StepLog):
     """The steps the UI set; `begin(users)` on each accepted change, `finish()` to end."""
 
     def __init__(self, stop: Callable[[], None], clock: Callable[[], float] = time.time) -> None:
+        super().__init__(clock)
         self._stop = stop
-        self._clock = clock
-        self.started_at: float | None = None
-        self.ended_at: float | None = None
-        self.step: int | None = None
-        self.step_starts: list[float] = []
-        self.step_users: list[int] = []
+
+    def steady_after(self) -> float:
+        """A UI step's length is unknown while it runs: its first STEADY_AFTER seconds."""
+        return STEADY_AFTER
 
     def begin(self, users: int) -> bool:
         """The UI asked for `users`: a new step unless that is the current count or the load
         is over. Whether a step began."""
         if self.ended_at is not None or (self.step_users and self.step_users[-1] == users):
             return False
-        now = self._clock()
-        if self.started_at is None:
-            self.started_at = now
-        self.step_starts.append(now)
-        self.step_users.append(users)
-        self.step = len(self.step_users) - 1
+        self.begin_step(self._clock(), len(self.step_users), users)
         return True
 
     def finish(self) -> None:
         """The run ends the load (Ctrl-C, an alarm's stop-run): stop Locust's users once."""
-        if self.ended_at is None:
-            self.ended_at = self._clock()
+        if self.end():
             self._stop()
 
     def stopped(self) -> None:
         """Locust is stopping on its own (Stop in the UI, its run-time limit): the load ends."""
-        if self.ended_at is None:
-            self.ended_at = self._clock()
-
-    def steady(self, now: float) -> bool:
-        """Whether `now` is past the current step's first STEADY_AFTER seconds."""
-        if self.step is None or self.ended_at is not None:
-            return False
-        return now >= self.step_starts[self.step] + STEADY_AFTER
+        self.end()

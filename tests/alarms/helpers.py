@@ -17,8 +17,9 @@ from rightsizer.rundir import RunDir, write_json
 T0 = float(calendar.timegm((2026, 11, 27, 14, 0, 0)))
 
 
-def definition(**fields: Any) -> AlarmDefinition:
-    """A valid CPU alarm (60 s, 1 of 1, > 20) with `fields` replaced (None removes one)."""
+def alarm_document(**fields: Any) -> dict[str, Any]:
+    """A valid CPU alarm's PutMetricAlarm JSON (60 s, 1 of 1, > 20) with `fields` replaced
+    (None removes one)."""
     doc: dict[str, Any] = {
         "AlarmName": "cpu-high",
         "Namespace": "rightsizer",
@@ -31,7 +32,12 @@ def definition(**fields: Any) -> AlarmDefinition:
         "ComparisonOperator": "GreaterThanThreshold",
     }
     doc.update(fields)
-    return AlarmDefinition.from_json({k: v for k, v in doc.items() if v is not None})
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def definition(**fields: Any) -> AlarmDefinition:
+    """A valid CPU alarm (60 s, 1 of 1, > 20) with `fields` replaced (None removes one)."""
+    return AlarmDefinition.from_json(alarm_document(**fields))
 
 
 def window(

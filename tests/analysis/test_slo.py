@@ -8,14 +8,13 @@ from rightsizer.analysis.knee import find_knee
 from rightsizer.analysis.run import load_run
 from rightsizer.analysis.slo import (
     breaches,
-    first_breach_time,
     users_at_slo,
     value_at_users,
     verdict,
 )
 from rightsizer.analysis.steps import load_points
 from rightsizer.slo import Slo
-from tests.analysis.helpers import T0, fixture_run, step
+from tests.analysis.helpers import fixture_run, step
 
 SLO = Slo(p95_ms=1000, failure_pct=1.0)
 
@@ -70,12 +69,6 @@ def test_a_first_step_that_breaks_leaves_no_good_step() -> None:
 
 def test_steps_without_p95_are_not_judged() -> None:
     assert users_at_slo([step(1, 0)], SLO).users is None
-
-
-def test_first_breach_time_is_in_run_order() -> None:
-    steps = [step(1, 0, p95_ms=10.0), step(20, 1, p95_ms=5000.0), step(10, 2, p95_ms=1500.0)]
-    assert first_breach_time(steps, SLO) == T0 + 60
-    assert first_breach_time(steps[:1], SLO) is None
 
 
 def test_value_at_users_interpolates_between_steps() -> None:

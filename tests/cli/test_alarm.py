@@ -12,19 +12,9 @@ from typer.testing import CliRunner
 
 from rightsizer.cli import app
 from rightsizer.rundir import write_json
-from tests.alarms.helpers import make_run
+from tests.alarms.helpers import alarm_document, make_run
 
-ALARM = {
-    "AlarmName": "cpu-high",
-    "Namespace": "rightsizer",
-    "MetricName": "CPUUtilization",
-    "Dimensions": [{"Name": "ServiceName", "Value": "uploader"}],
-    "Statistic": "Average",
-    "Period": 60,
-    "EvaluationPeriods": 1,
-    "Threshold": 20,
-    "ComparisonOperator": "GreaterThanThreshold",
-}
+ALARM = alarm_document()
 POINTS = (
     "timestamp,value\n"
     "2026-11-27T14:03:10Z,30.2\n2026-11-27T14:03:50Z,30.2\n2026-11-27T14:04:30Z,12\n"

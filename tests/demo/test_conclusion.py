@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rightsizer.alarms.replay import ReplayGrid, ReplayRow, base_alarm, replay
-from rightsizer.demo.conclusion import choose_threshold
+from rightsizer.alarms.replay import ReplayGrid, base_alarm, read_run, replay
+from rightsizer.demo.conclusion import ThresholdChoice, choose_threshold
 from rightsizer.rundir import RunDir
 from rightsizer.slo import Slo
 from tests.alarms.helpers import make_run
@@ -14,19 +14,21 @@ from tests.alarms.helpers import make_run
 LAX = Slo(p95_ms=10_000, failure_pct=50)  # the synthetic run never breaks it
 
 
-def lax_rows(run: RunDir) -> list[ReplayRow]:
-    rows = replay(run, ReplayGrid(base_alarm("CPUUtilization"), (20, 30, 50), (10,)), LAX)
-    assert all(r.slo_break_s is None for r in rows)
-    return rows
+GRID = ReplayGrid(base_alarm("CPUUtilization"), (20, 30, 50), (10,))
+
+
+def choose(run: RunDir, slo: Slo, limit_users: float | None) -> ThresholdChoice:
+    return choose_threshold(read_run(run, GRID.base), GRID, slo, limit_users)
 
 
 def test_without_an_slo_break_the_limit_in_users_is_the_event(tmp_path: Path) -> None:
     run = make_run(tmp_path)
-    choice = choose_threshold(lax_rows(run), run.path, limit_users=3)
+    assert all(r.slo_break_s is None for r in replay(run, GRID, LAX))  # LAX never breaks
+    choice = choose(run, LAX, 3)
     # The 10-user step (CPU 45 %) starts 120 s into the load; 20 % fired there, not before
     # (the 3-user step reads 18 %): nothing fired a whole period early, so the coarse figure.
     assert choice.event == "the load passed 3 users"
-    choice = choose_threshold(lax_rows(run), run.path, limit_users=10)
+    choice = choose(run, LAX, 10)
     # The 20-user step (CPU 95 %) starts 180 s in; 30 % fired in the 10-user step, a whole
     # period and more before; 50 % only in the 20-user step.
     assert choice.row is not None and choice.row.alarm.threshold == 30.0
@@ -39,7 +41,7 @@ def test_without_an_slo_break_the_limit_in_users_is_the_event(tmp_path: Path) ->
 def test_without_a_limit_cpu_saturation_is_the_event(tmp_path: Path) -> None:
     run = make_run(tmp_path)
     for limit in (None, 50.0):  # unknown, or above every step
-        choice = choose_threshold(lax_rows(run), run.path, limit_users=limit)
+        choice = choose(run, LAX, limit)
         assert choice.event == "the task's CPU saturated"  # the 20-user step, 95 %
         assert choice.row is not None and choice.row.alarm.threshold == 30.0
         assert choice.row.slo_break_s == 180.0
@@ -47,7 +49,6 @@ def test_without_a_limit_cpu_saturation_is_the_event(tmp_path: Path) -> None:
 
 def test_the_plain_replay_answer_needs_no_stand_in(tmp_path: Path) -> None:
     run = make_run(tmp_path)
-    rows = replay(run, ReplayGrid(base_alarm("CPUUtilization"), (20, 30, 50), (10,)), Slo())
-    choice = choose_threshold(rows, run.path, limit_users=10)
+    choice = choose(run, Slo(), 10)
     assert choice.row is not None and choice.note is None
     assert choice.event == "the SLO broke"

@@ -13,7 +13,6 @@ from rightsizer.load.steps import (
     Latency,
     ServerSeries,
     StepWindow,
-    answered_latency,
     step_stats,
     step_windows,
     steps_document,
@@ -161,5 +160,6 @@ def test_answered_latency_sees_the_queue_at_the_end_of_a_step() -> None:
         # sent in the step before: its backlog is that step's
         RequestRecord(98.0, "/", "GET", 9500.0, True, 1),
     ]
-    latency = answered_latency(records, window)
+    (stats,) = step_stats(records, [window], ServerSeries())
+    latency = stats.answered
     assert latency.max == 7000.0 and latency.p50 == 6000.0

@@ -8,10 +8,7 @@ the file:// origin). A control page with an external image proves the check can 
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from PIL import Image
 from rightsizer.analysis.answer import build_answer
 from rightsizer.analysis.run import load_run
 from rightsizer.report.html import write_comparison, write_report
+from tests import chromium
 from tests.chromium import CHROMIUM, headless
 
 WIDTH, HEIGHT = 1280, 3000
@@ -51,31 +49,9 @@ def render(page: Path, work: Path) -> Rendered:
         f"--window-size={WIDTH},{HEIGHT}",
         page.resolve().as_uri(),
     ]
-    # Its own session, so a hung browser and every helper process it forked end together.
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    try:
-        _, stderr = process.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        raise
-    assert shot.is_file(), stderr.decode(errors="replace")[-2000:]
-    return Rendered(Image.open(shot).convert("RGB"), page_requests(netlog))
-
-
-def page_requests(netlog: Path) -> list[str]:
-    log = json.loads(netlog.read_text())
-    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
-    urls = []
-    for event in log["events"]:
-        params = event.get("params", {})
-        if event["type"] != start_job or "url" not in params:
-            continue
-        if params.get("initiator") != "not an origin":  # the page asked, not the browser
-            urls.append(params["url"])
-    return urls
+    _, stderr = chromium.run(command)
+    assert shot.is_file(), stderr[-2000:]
+    return Rendered(Image.open(shot).convert("RGB"), chromium.page_requests(netlog))
 
 
 def assert_looks_like_a_report(image: Image.Image) -> None:

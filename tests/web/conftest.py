@@ -3,8 +3,6 @@ client that plays the browser's part, and headless Chromium for what a person se
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
 import time
@@ -17,6 +15,7 @@ import httpx
 import pytest
 
 from rightsizer.fleet.ports import free_port
+from tests import chromium
 from tests.chromium import headless
 from tests.load.conftest import RunOutput, clean_env, rightsizer_command
 from tests.load.target_app import serve_in_thread
@@ -133,34 +132,6 @@ def browse(url: str, work: Path, *, width: int = 1400, height: int = 1100) -> Pa
         f"--window-size={width},{height}",
         "--virtual-time-budget=8000",
     ]
-    _chromium([*common, f"--log-net-log={netlog}", f"--screenshot={shot}", url])
-    dom = _chromium([*common, "--dump-dom", url])
-    return Page(shot if shot.is_file() else None, dom, _page_requests(netlog))
-
-
-def _chromium(command: list[str]) -> str:
-    # Its own session: a hung browser and every helper it forked end together.
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        stdout, _ = process.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        raise
-    return stdout.decode(errors="replace")
-
-
-def _page_requests(netlog: Path) -> list[str]:
-    if not netlog.is_file():
-        return []
-    log = json.loads(netlog.read_text())
-    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
-    return [
-        event["params"]["url"]
-        for event in log["events"]
-        if event["type"] == start_job
-        and "url" in event.get("params", {})
-        and event["params"].get("initiator") != "not an origin"  # the page asked
-    ]
+    chromium.run([*common, f"--log-net-log={netlog}", f"--screenshot={shot}", url])
+    dom, _ = chromium.run([*common, "--dump-dom", url])
+    return Page(shot if shot.is_file() else None, dom, chromium.page_requests(netlog))

@@ -5,25 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.alarms.live import AlarmStatus
 from rightsizer.alarms.state import AlarmState
 from rightsizer.web.source import FleetReading, TaskReading
 from rightsizer.web.stats import Dashboard, History, Reservation
+from tests.alarms.helpers import definition
 
-CPU_ALARM = AlarmDefinition.from_json(
-    {
-        "AlarmName": "cpu-high",
-        "Namespace": "rightsizer",
-        "MetricName": "CPUUtilization",
-        "Dimensions": [{"Name": "ServiceName", "Value": "uploader"}],
-        "Statistic": "Average",
-        "Period": 10,
-        "EvaluationPeriods": 1,
-        "Threshold": 20,
-        "ComparisonOperator": "GreaterThanThreshold",
-    }
-)
+CPU_ALARM = definition(Period=10)
 
 
 class Readings:
@@ -126,3 +114,12 @@ def test_table_rows_for_locusts_tab() -> None:
         {"name": "alarm cpu-high", "cpu": "", "memory": "", "state": "ALARM",
          "detail": "Threshold Crossed: 1 datapoint"},
     ]  # fmt: skip
+
+
+def test_the_live_line_s_task_cpu_comes_from_the_newest_reading() -> None:
+    board = Dashboard(Readings(_reading(100.0, 40.0), None), _states)
+    assert board.task_cpu() is None  # nothing read yet
+    board.update()
+    assert board.task_cpu() == 40.0  # task 2 has no CPU figure: the mean of the known ones
+    board.update()  # the fleet is silent: the newest reading stays
+    assert board.task_cpu() == 40.0

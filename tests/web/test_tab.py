@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.alarms.helpers import alarm_document
 from tests.chromium import CHROMIUM
 from tests.web.conftest import WebRun, browse, poll_until
 
@@ -32,17 +33,7 @@ pytestmark = [
     ),
 ]
 TASK_APP = Path(__file__).parents[1] / "fleet" / "task_app.py"
-ALARM = {
-    "AlarmName": "task-cpu-high",
-    "Namespace": "rightsizer",
-    "MetricName": "CPUUtilization",
-    "Dimensions": [{"Name": "ServiceName", "Value": "uploader"}],
-    "Statistic": "Average",
-    "Period": 10,
-    "EvaluationPeriods": 1,
-    "Threshold": 20,
-    "ComparisonOperator": "GreaterThanThreshold",
-}
+ALARM = alarm_document(AlarmName="task-cpu-high", Period=10)
 LOCUSTFILE = """
 from locust import HttpUser, constant, task
 
