@@ -3,8 +3,9 @@
 - In one process (`record_locally`): each `request` event becomes a record in the run's log.
 - On a worker (`ship_from_worker`): records are buffered and leave with every report to the
   master (`report_to_master`, Locust's supported channel); when the worker's test stops (its
-  users finished their last requests), the rest leaves at once in a `rightsizer_drained`
-  message, so the master has every request before its own stop returns.
+  users finished their last requests), a last report leaves at once (Locust's own figures with
+  it), then a `rightsizer_drained` message, so the master has every request before its own
+  stop returns.
 - On the master (`MasterCollector`): `worker_report` and `rightsizer_drained` feed the log.
 
 Nothing here imports Locust: the listeners only need the environment's `events` and `runner`,
@@ -94,7 +95,14 @@ def ship_from_worker(environment: Any) -> None:
         data[CPU_KEY] = meter.percent()
 
     def on_test_stop(environment: Any, **_: Any) -> None:
-        environment.runner.send_message(DRAINED_MESSAGE, {REPORT_KEY: take_rows()})
+        # A Locust worker reports its statistics every few seconds, not when it stops: send
+        # the final report now, on the same ordered connection and ahead of the drained
+        # message, so the master holds Locust's complete figures once every worker drained.
+        runner = environment.runner
+        report: dict[str, Any] = {}
+        environment.events.report_to_master.fire(client_id=runner.client_id, data=report)
+        runner.send_message("stats", report)
+        runner.send_message(DRAINED_MESSAGE, {REPORT_KEY: take_rows()})
 
     environment.events.report_to_master.add_listener(on_report_to_master)
     environment.events.test_stop.add_listener(on_test_stop)
