@@ -48,6 +48,9 @@ class HistoryItem:
 
 def _connect(db_path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(db_path, timeout=10)
+    # The run's store is in WAL mode: like its writer, commit without waiting for a disk sync,
+    # so a transition is on record within milliseconds of its evaluation.
+    conn.execute("PRAGMA synchronous=NORMAL")
     conn.executescript(_SCHEMA)
     return conn
 

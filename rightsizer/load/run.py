@@ -180,6 +180,7 @@ class _Run:
 
     def prepare(self, interrupts: _Interrupts) -> Target:
         """Reset the uploader if wanted, start the fleet if needed; the target."""
+        interrupts.check()
         if _wants_reset(self.request, self.bundled):
             from rightsizer.uploader.reset import reset  # noqa: PLC0415  # only when resetting
 
@@ -196,8 +197,10 @@ class _Run:
         self._write_manifest()
         return self.target
 
-    def load(self, target: Target) -> LoadOutcome:
+    def load(self, target: Target, interrupts: _Interrupts) -> LoadOutcome:
         from rightsizer.load.runner import run_load  # noqa: PLC0415  # imports Locust
+
+        interrupts.check()  # the import takes seconds: a signal then means no load at all
 
         request = self.request
         spec = LoadSpec(
@@ -221,6 +224,7 @@ class _Run:
                 client_series_complete=self.watch.client_series_complete,
                 cooldown_until=self.watch.cooldown_until,
                 dashboard=dashboard,
+                interrupted=interrupts.seen,
             )
             return run_load(spec, self.store, self.progress, hooks)
 
@@ -314,21 +318,23 @@ class _Interrupts:
 
 def execute(request: RunRequest, console: Console) -> RunResult:
     """Run `request`; see the module docstring. Argument errors raise before anything starts."""
-    run = _Run(request, console)
-    result = RunResult(run.run_dir.path)
+    # From the start: a signal while Locust is imported or the run directory is made is noted,
+    # and the run ends at its first check with the directory written.
     interrupts = _Interrupts()
     interrupts.install()
     try:
-        target = run.prepare(interrupts)
-        result.outcome = run.load(target)
-    except KeyboardInterrupt:
-        run.progress.note("interrupted before the load began")
-    except RightsizerError as exc:
-        result.error = str(exc)
-        raise
-    finally:
+        run = _Run(request, console)
+        result = RunResult(run.run_dir.path)
         try:
-            run.finish(result)
+            target = run.prepare(interrupts)
+            result.outcome = run.load(target, interrupts)
+        except KeyboardInterrupt:
+            run.progress.note("interrupted before the load began")
+        except RightsizerError as exc:
+            result.error = str(exc)
+            raise
         finally:
-            interrupts.restore()
+            run.finish(result)
+    finally:
+        interrupts.restore()
     return result

@@ -262,10 +262,12 @@ class LoadRun:
             gevent.signal_handler(signal.SIGTERM, self._on_signal),
         ]
         try:
-            if self.web is not None:
+            if self.hooks.interrupted():  # a signal came while Locust was being set up
+                self._on_signal()
+            if self.web is not None and not self.signals:
                 self.web.serve()
                 self.progress.note(f"web UI: {self.web.options.url}")
-            if self._start_workers():
+            if not self.signals and self._start_workers():
                 if isinstance(self.shape, StepShape):
                     self.runner.start_shape()
                 self._load_phase()

@@ -47,10 +47,12 @@ class LoadHooks:
     (an alarm's `stop-run` action) that returns the reason, the place the runner tells how far
     its client-side series are complete in the store (its watermark; math.inf at the end), and
     until when the cooldown must last for the alarms, given the load's end (None: no wish),
-    and with --web the data of the "Tasks & alarms" tab."""
+    and with --web the data of the "Tasks & alarms" tab; whether a signal came before the load's
+    own handlers were in place (Locust takes seconds to import)."""
 
     task_cpu: Callable[[], float | None] = lambda: None
     stop_requested: Callable[[], str | None] = lambda: None
     client_series_complete: Callable[[float], None] = lambda until: None
     cooldown_until: Callable[[float], float | None] = lambda load_end: None
     dashboard: Dashboard | None = None
+    interrupted: Callable[[], bool] = lambda: False

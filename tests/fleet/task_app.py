@@ -25,13 +25,23 @@ CYCLE = 0.1
 
 
 def burn(share: float) -> None:
-    """Use `share` of one CPU: `share x CYCLE` seconds of thread CPU time per cycle."""
+    """Use `share` of one CPU: `share x CYCLE` seconds of thread CPU time per cycle.
+
+    Cycles keep a fixed schedule, so a late wake-up shortens the next sleep instead of
+    stretching every cycle (which would read low on a busy machine); a task starved for a
+    whole cycle starts a new schedule rather than burning back to back to catch up.
+    """
+    due = time.monotonic()
     while True:
-        start = time.monotonic()
         cpu0 = time.thread_time()
         while time.thread_time() - cpu0 < share * CYCLE:
             pass
-        time.sleep(max(0.0, CYCLE - (time.monotonic() - start)))
+        due += CYCLE
+        now = time.monotonic()
+        if now < due:
+            time.sleep(due - now)
+        elif now - due > CYCLE:
+            due = now
 
 
 def spin() -> None:

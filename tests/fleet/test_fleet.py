@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -181,12 +182,16 @@ def test_stop_leaves_no_process_group_or_record(
 def test_metrics_endpoint_exposes_the_latest_samples(fleet_factory: Callable[..., Fleet]) -> None:
     fleet = fleet_factory(tasks=1, sample_interval=0.5)
     assert fleet.control is not None
-    time.sleep(1.6)
-    text = httpx.get(f"{fleet.control.url}/metrics", timeout=5).text
-    families = {f.name: f for f in text_string_to_metric_families(text)}
-    cpu = families["rightsizer_cpu_utilization"]
+    url = f"{fleet.control.url}/metrics"
+
+    def families() -> dict[str, Any]:
+        text = httpx.get(url, timeout=5).text
+        return {f.name: f for f in text_string_to_metric_families(text)}
+
+    _wait(lambda: "rightsizer_cpu_utilization" in families(), 15, "a first CPU sample")
+    cpu = families()["rightsizer_cpu_utilization"]
     assert {s.labels["task_id"] for s in cpu.samples} == {"", "1"}
-    assert families["rightsizer_healthy_host_count"].samples[0].value == 1
+    assert families()["rightsizer_healthy_host_count"].samples[0].value == 1
     status = httpx.get(f"{fleet.control.url}/status", timeout=5).json()
     assert status["healthy_hosts"] == 1 and status["url"] == fleet.url
     # The light view: the newest tick as the sampling loop keeps it.

@@ -106,6 +106,12 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def _task_cpu_exposed(control_url: str) -> bool:
+    """Whether the fleet's /metrics shows task 1's CPU (the sampler stored a sample)."""
+    text = httpx.get(f"{control_url}/metrics", timeout=5).text
+    return "rightsizer_cpu_utilization{" in text and 'task_id="1"' in text
+
+
 def _fleet_pids(document: dict[str, Any]) -> list[int]:
     return [t["pid"] for t in document["tasks"]] + [document["haproxy_pid"]]
 
@@ -160,7 +166,7 @@ def test_sigterm_stops_a_foreground_up_with_exit_0(cli: Cli, tmp_path: Path) -> 
     assert document["pid"] == process.pid and document["capped"] is True
     assert document["cgroup_version"] in (1, 2) and document["haproxy"]
     assert httpx.get(f"{document['control_url']}/metrics", timeout=5).status_code == 200
-    time.sleep(2.2)
+    _wait(lambda: _task_cpu_exposed(document["control_url"]), 15, "a first CPU sample")
     process.send_signal(signal.SIGTERM)
     started = time.monotonic()
     _, stderr = process.communicate(timeout=20)

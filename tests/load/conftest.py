@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,35 @@ def run_cli(tmp_path: Path) -> Any:
         return Finished(done.returncode, done.stdout, done.stderr, out)
 
     return run
+
+
+def signalled_run(
+    tmp_path: Path,
+    *args: str,
+    ready: Callable[[Path], bool],
+    signum: int,
+    poll: float = 0.1,
+    ready_within: float = 60,
+) -> Finished:
+    """Start `rightsizer run ARGS --out tmp/runs`, send `signum` once `ready(out)` holds (or
+    after `ready_within` seconds), and wait for the run to end; it is killed if it does not."""
+    out = tmp_path / "runs"
+    process = subprocess.Popen(
+        rightsizer_command("run", *args, "--out", str(out)),
+        cwd=tmp_path,
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + ready_within
+        while not ready(out) and time.monotonic() < deadline:
+            time.sleep(poll)
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return Finished(process.returncode, stdout, stderr, out)

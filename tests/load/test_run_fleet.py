@@ -9,14 +9,13 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
-from tests.load.conftest import Finished, clean_env, rightsizer_command
+from tests.load.conftest import Finished, clean_env, rightsizer_command, signalled_run
 from tests.load.test_run_host import check_run_directory, successful_posts
 
 pytestmark = [pytest.mark.slow, pytest.mark.cgroups, pytest.mark.haproxy]
@@ -126,31 +125,13 @@ def test_a_fleet_that_cannot_start_fails_the_run_and_says_why(run_cli: Any) -> N
 
 
 def test_a_signal_while_the_fleet_starts_stops_it_and_writes_the_run(tmp_path: Path) -> None:
-    out = tmp_path / "runs"
-    process = subprocess.Popen(
-        rightsizer_command(
-            "run", "--users", "1", "--step-time", "30", "--port", "0", "--out", str(out)
-        ),
-        cwd=tmp_path,
-        env=clean_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not list(out.glob("*/fleet.log")) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.5)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 130, stderr
-    assert "Traceback" not in stderr
-    (run_dir,) = out.iterdir()
-    assert json.loads((run_dir / "manifest.json").read_text())["interrupted"] is True
+    finished = signalled_run(
+        tmp_path, "--users", "1", "--step-time", "30", "--port", "0",
+        ready=lambda out: any(out.glob("*/fleet.log")), signum=signal.SIGTERM,
+    )  # fmt: skip
+    assert finished.returncode == 130, finished.stderr
+    assert "Traceback" not in finished.stderr
+    run_dir = finished.run_dir()
+    assert finished.manifest()["interrupted"] is True
     for proc in psutil.process_iter(["cmdline"]):
         assert str(run_dir) not in " ".join(proc.info["cmdline"] or [])  # the fleet is gone

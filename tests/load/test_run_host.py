@@ -9,8 +9,6 @@ import csv
 import math
 import signal
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from rightsizer.alarms.sources import load_definition_file
 from rightsizer.alarms.timeline import evaluate_series
 from rightsizer.metrics import names
 from rightsizer.metrics.store import MetricKey, MetricStore
-from tests.load.conftest import Finished, Target, clean_env, rightsizer_command
+from tests.load.conftest import Finished, Target, signalled_run
 
 pytestmark = pytest.mark.slow
 POST = "/index.php?action=save"
@@ -134,35 +132,29 @@ def test_two_local_workers(run_cli: Any, target: Target) -> None:
 def test_ctrl_c_ends_gracefully_and_writes_the_run(
     tmp_path: Path, target: Target, signum: int
 ) -> None:
-    out = tmp_path / "runs"
-    process = subprocess.Popen(
-        rightsizer_command(
-            "run", "--host", target.url, "--users", "3", "--step-time", "60", "--out", str(out)
-        ),
-        cwd=tmp_path,
-        env=clean_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while target.counts.saves < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        process.send_signal(signum)
-        stdout, stderr = process.communicate(timeout=40)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 130, stderr
-    finished = Finished(process.returncode, stdout, stderr, out)
+    finished = signalled_run(
+        tmp_path, "--host", target.url, "--users", "3", "--step-time", "60",
+        ready=lambda out: target.counts.saves >= 2, signum=signum, poll=0.2,
+    )  # fmt: skip
+    assert finished.returncode == 130, finished.stderr
     manifest = finished.manifest()
     assert manifest["interrupted"] is True and manifest["stop_reason"] == "interrupted"
     (step,) = finished.steps()
     assert step["end"] - step["start"] < 50
     assert successful_posts([step]) == target.counts.saves
     check_run_directory(finished)
+
+
+def test_a_signal_as_the_load_is_set_up_ends_the_run(tmp_path: Path, target: Target) -> None:
+    """The signal lands between the run directory's first write and the load's own handlers
+    (or just after them): either way the run ends at once, written, with exit 130."""
+    finished = signalled_run(
+        tmp_path, "--host", target.url, "--users", "2", "--step-time", "60",
+        ready=lambda out: any(out.glob("*/manifest.json")), signum=signal.SIGTERM, poll=0.002,
+    )  # fmt: skip
+    assert finished.returncode == 130, finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert finished.manifest()["interrupted"] is True
 
 
 def test_the_run_directory_store_is_sqlite_with_wal(run_cli: Any, target: Target) -> None:

@@ -147,6 +147,18 @@ def _descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
+def _alive_descendants(pid: int) -> dict[int, list[str]]:
+    """pid -> command line of each descendant still there when read (short-lived children
+    such as `haproxy -v` may end between the listing and the reading)."""
+    found: dict[int, list[str]] = {}
+    for process in _descendants(pid):
+        try:
+            found[process.pid] = process.cmdline()
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
 def _groups_of(pid: int) -> list[Path]:
     hierarchy = detect(Path("/sys/fs/cgroup"))
     return [p for own in hierarchy.own_dirs() for p in own.glob(f"rightsizer-{pid}-*")]
@@ -176,11 +188,11 @@ def test_a_sigkilled_run_leaves_no_fleet_worker_or_group(tmp_path: Path) -> None
         state = json.loads(state_path.read_text())
 
         def worker_running() -> bool:
-            return any("rightsizer.load.worker" in p.cmdline() for p in _descendants(run.pid))
+            return any("rightsizer.load.worker" in c for c in _alive_descendants(run.pid).values())
 
         _wait(worker_running, 60, "a Locust worker started")
         time.sleep(2.0)  # load flowing
-        started = {p.pid: p.create_time() for p in _descendants(run.pid)}
+        started = set(_alive_descendants(run.pid))
         assert {state["pid"], state["haproxy_pid"], *(t["pid"] for t in state["tasks"])} <= set(
             started
         )

@@ -129,7 +129,7 @@ def test_steps_from_users_run_by_themselves_with_the_ui_watching(
     start_run: Callable[..., WebRun], target: str
 ) -> None:
     run = start_run(
-        "--host", target, "--users", "1,2", "--step-time", "3", "--cooldown", "0"
+        "--host", target, "--users", "1,2", "--step-time", "5", "--cooldown", "0"
     ).serving()  # fmt: skip
     seen = poll_until(
         lambda: httpx.get(run.base + "/stats/requests").json(),
