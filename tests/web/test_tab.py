@@ -59,9 +59,12 @@ def _columns_with(image: Image.Image, channel: int) -> int:
     return int(strong.any(axis=0).sum())
 
 
-def _alarmed(doc: dict[str, Any]) -> bool:
+def _alarmed_and_charted(doc: dict[str, Any]) -> bool:
+    """The alarm in ALARM, and the tab's history holds a few readings of task 1 (the alarm can
+    fire from samples taken before the tab began to poll the fleet)."""
     tasks, alarms = doc["tasks"], doc["alarms"]
-    return bool(tasks) and bool(alarms) and alarms[0]["state"] == "ALARM"
+    alarmed = bool(tasks) and bool(alarms) and alarms[0]["state"] == "ALARM"
+    return alarmed and len(doc["series"].get("1", {}).get("cpu", [])) >= 5
 
 
 def test_the_tab_shows_task_cpu_and_an_alarm_going_to_alarm(
@@ -79,9 +82,9 @@ def test_the_tab_shows_task_cpu_and_an_alarm_going_to_alarm(
 
     doc = poll_until(
         lambda: httpx.get(run.base + "/rightsizer/stats").json(),
-        _alarmed,
+        _alarmed_and_charted,
         45,
-        "task CPU and the alarm in ALARM",
+        "task CPU, five readings charted and the alarm in ALARM",
     )
     (task,) = doc["tasks"]
     assert set(task) == {"id", "cpu_utilization", "memory_utilization", "healthy"}
@@ -92,7 +95,9 @@ def test_the_tab_shows_task_cpu_and_an_alarm_going_to_alarm(
     assert alarm["name"] == "task-cpu-high" and "Threshold Crossed" in alarm["reason"]
     assert alarm["threshold"] == 20.0 and alarm["metric"] == "CPUUtilization"
     assert doc["healthy_hosts"] == 1 and doc["reservation"] == {"cpu": 0.25, "memory_mb": 512}
-    assert len(doc["series"]["1"]["cpu"]) >= 3
+    series = doc["series"]["1"]
+    assert len(series["t"]) == len(series["cpu"]) == len(series["memory"])
+    assert series["t"] == sorted(series["t"]) and series["cpu"][-1] is not None
 
     rows = httpx.get(run.base + "/stats/requests").json()["extended_stats"][0]["data"]
     assert {r["name"]: r["state"] for r in rows} == {
