@@ -10,10 +10,13 @@ all in the store, every transition written to the run's metrics.db and its actio
 
 When is a period complete? The fleet's samplers write each second's samples (stamped at its
 middle) just after it ends, so a boundary of a server-side series is evaluated `settle` (0.3 s)
-after it passes. The load runner writes client-side series (rightsizer.alarms.series.
-CLIENT_METRICS) once a second and seconds late with workers; with `wait_for_client_series`,
-a boundary t of such a series is evaluated only once the runner's watermark is >= t, so live
-sees the same periods a replay sees. Each boundary costs one small query per series.
+after it passes; the thread waits a little longer (up to `LATE_SAMPLES` past the boundary)
+while the series has no sample yet in the second before it, so a sampler delayed on a busy
+machine still has its last second counted (`waiting_for_samples`). The load runner writes
+client-side series (rightsizer.alarms.series.CLIENT_METRICS) once a second and seconds late
+with workers; with `wait_for_client_series`, a boundary t of such a series is evaluated only
+once the runner's watermark is >= t, so live sees the same periods a replay sees. Each
+boundary costs one small query per series.
 
 `evaluate_due(now)` is the deterministic core (tests drive it with their own clock): it
 evaluates every boundary passed since the previous call whose data is complete, oldest first.
@@ -43,6 +46,11 @@ logger = logging.getLogger(__name__)
 SETTLE = 0.3  # after a boundary, for the fleet's samples of the second before it to land
 # Longest sleep of the evaluator between looks at the clock (a watermark that stops moving).
 MAX_WAIT = 5.0
+# How long past a boundary the thread waits for a late sampler's last second; after that the
+# second counts as missing, as late data does in CloudWatch.
+LATE_SAMPLES = 2.0
+LAST_SECOND = 1.0
+LATE_POLL = 0.05
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,21 @@ class LiveAlarms:
         <= the watermark); return the transitions."""
         return self._evaluate(until=now, now=now)
 
+    def waiting_for_samples(self, now: float) -> bool:
+        """Whether the thread holds the evaluation due at `now`: a server-side boundary passed
+        less than LATE_SAMPLES ago and its series has no sample in the second before it yet."""
+        with self._lock:
+            pending = [
+                (self._next[i] * alarm.period, self._keys[i])
+                for i, alarm in enumerate(self.alarms)
+                if not self._gated[i]
+            ]
+        return any(
+            boundary + self._settle <= now < boundary + LATE_SAMPLES
+            and not self._store.samples(key, boundary - LAST_SECOND, boundary)
+            for boundary, key in pending
+        )
+
     def client_series_complete(self, until: float) -> None:
         """The load runner's watermark: every client-side sample stamped before `until` is in
         the store (math.inf: the load is over, nothing more comes). It never moves back; one
@@ -156,6 +179,9 @@ class LiveAlarms:
                 continue
             try:
                 now = self._clock()
+                if self.waiting_for_samples(now):
+                    self._halt.wait(LATE_POLL)
+                    continue
                 self._evaluate(until=now - self._settle, now=now)
             # The evaluator outlives a failing database write or callback; it says so.
             except Exception:

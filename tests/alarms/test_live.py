@@ -358,6 +358,55 @@ def test_live_alarm_is_recorded_within_one_second_of_the_boundary(tmp_path: Path
     assert delay <= 1.0
 
 
+def test_the_thread_waits_a_little_for_a_late_samplers_last_second(store: MetricStore) -> None:
+    clock = Clock(T0 + 0.2)
+    live = LiveAlarms([definition(Period=10)], store, db_path=store.path, clock=clock)
+    put_per_second(store, T0, [0.0] * 9)  # the second before the boundary T0 + 10 is late
+    assert not live.waiting_for_samples(T0 + 10.1)  # within the settle: not due yet anyway
+    assert live.waiting_for_samples(T0 + 10.3)
+    assert live.waiting_for_samples(T0 + 11.9)
+    assert not live.waiting_for_samples(T0 + 12.0)  # too late: the second counts as missing
+    put_per_second(store, T0 + 9, [250.0])
+    assert not live.waiting_for_samples(T0 + 10.8)
+    (transition,) = live.evaluate_due(T0 + 10.8)
+    assert transition.new_state == ALARM and transition.time == T0 + 10
+    assert not live.waiting_for_samples(T0 + 10.9)  # that boundary is done; the next not due
+
+
+@pytest.mark.slow
+def test_a_sampler_late_by_most_of_a_second_still_counts_its_last_second(tmp_path: Path) -> None:
+    """A writer stores each second's sample 0.8 s after the second ends; the second before each
+    10 s boundary alone breaches (250 % against zeros), so the first evaluation is ALARM only if
+    the thread waited for it."""
+    db = tmp_path / "metrics.db"
+    stop = threading.Event()
+
+    def write() -> None:
+        with MetricStore(db) as writer:
+            second = int(time.time()) + 1
+            while not stop.is_set():
+                stop.wait(max(0.0, second + 0.8 - time.time()))
+                writer.put(CPU, second - 0.5, 250.0 if second % 10 == 0 else 0.0)
+                second += 1
+
+    with MetricStore(db) as store:
+        live = LiveAlarms([definition(Period=10)], store, db_path=db)
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        live.start()
+        try:
+            deadline = time.time() + 25
+            while not history.read_history(db) and time.time() < deadline:
+                time.sleep(0.05)
+        finally:
+            live.stop()
+            stop.set()
+            writer.join(5)
+    first = history.read_history(db)[0]
+    assert first.new_state == "ALARM", first.reason
+    assert first.timestamp % 10 == 0
+
+
 BURNER = Path(__file__).parent / "burner_task.py"
 
 
