@@ -223,7 +223,7 @@ def build_answer(
         slo_p95_ms=one.slo.p95_ms,
         slo_failure_pct=one.slo.failure_pct,
         users_per_task=users_per_task,
-        users_interpolated=limit.interpolated and not at_knee,
+        users_interpolated=limit.interpolated,
         users_at_knee=at_knee,
         knee_users=knee.users / tasks if knee and tasks else None,
         knee_reached=bool(knee and knee.reached),

@@ -115,7 +115,7 @@ class V1Driver:
             dirs["memory"] / self.parent / name,
         )
         for path in group.dirs():
-            make_group(path, "")
+            make_group(path)
         try:
             write_value(group.cpu_dir / "cpu.cfs_period_us", str(CFS_PERIOD_US))
             write_value(group.cpu_dir / "cpu.cfs_quota_us", str(round(cpu * CFS_PERIOD_US)))

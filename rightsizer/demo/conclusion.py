@@ -63,14 +63,13 @@ def stand_in_event(steps: Sequence[Step], limit_users: float | None) -> tuple[st
     """What to judge the alarm against when the SLO never broke, and when (epoch seconds):
     the first step past `limit_users` (what the fleet carries within the SLO, the knee when
     the SLO held past it), else the first whose CPU saturated; None without either."""
-    timed = [s for s in steps if s.start is not None]
     if limit_users is not None:
-        past = [s.start for s in timed if s.start is not None and s.users > limit_users]
+        past = [s.start for s in steps if s.start is not None and s.users > limit_users]
         if past:
             return f"the load passed {limit_users:.0f} users", min(past)
     saturated = [
         s.start
-        for s in timed
+        for s in steps
         if s.start is not None and (s.cpu_utilization or 0.0) >= SATURATED_CPU
     ]
     if saturated:

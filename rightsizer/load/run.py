@@ -200,8 +200,6 @@ class _Run:
     def load(self, target: Target, interrupts: _Interrupts) -> LoadOutcome:
         from rightsizer.load.runner import run_load  # noqa: PLC0415  # imports Locust
 
-        interrupts.check()  # the import takes seconds: a signal then means no load at all
-
         request = self.request
         spec = LoadSpec(
             locustfile=self.locustfile,

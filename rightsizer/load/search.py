@@ -135,9 +135,8 @@ class UserSearch:
             return self.limits.start
         if len(done) >= self.limits.max_steps:
             return None
-        if self.bad_steps(done):
-            return self._refine(done)
-        return self._raise(done)
+        bad = self.bad_steps(done)
+        return self._refine(done, bad) if bad else self._raise(done)
 
     def _raise(self, done: Sequence[StepOutcome]) -> int | None:
         lim = self.limits
@@ -159,12 +158,11 @@ class UserSearch:
                 target = min(target, aim)
         return min(lim.max_users, max(last + 1, round(target)))
 
-    def _refine(self, done: Sequence[StepOutcome]) -> int | None:
+    def _refine(self, done: Sequence[StepOutcome], bad: Sequence[StepOutcome]) -> int | None:
         lim = self.limits
-        low, first_bad = self.bracket(done)
+        low, first_bad = _bracket(done, bad)
         assert first_bad is not None
         low = low or 0
-        bad = self.bad_steps(done)
         first_bad_index = next(i for i, s in enumerate(done) if s in bad)
         refined = len(done) - first_bad_index - 1
         if refined >= lim.refine_steps or first_bad - low <= max(1, lim.resolution * first_bad):
@@ -190,9 +188,12 @@ class UserSearch:
 
     def bracket(self, done: Sequence[StepOutcome]) -> tuple[int | None, int | None]:
         """(most users of a good step below the first bad, fewest users of a bad step)."""
-        bad = self.bad_steps(done)
-        first_bad = min((s.users for s in bad), default=None)
-        good = [
-            s.users for s in done if s not in bad and (first_bad is None or s.users < first_bad)
-        ]
-        return (max(good) if good else None, first_bad)
+        return _bracket(done, self.bad_steps(done))
+
+
+def _bracket(
+    done: Sequence[StepOutcome], bad: Sequence[StepOutcome]
+) -> tuple[int | None, int | None]:
+    first_bad = min((s.users for s in bad), default=None)
+    good = [s.users for s in done if s not in bad and (first_bad is None or s.users < first_bad)]
+    return (max(good) if good else None, first_bad)

@@ -48,7 +48,8 @@ class LoadHooks:
     its client-side series are complete in the store (its watermark; math.inf at the end), and
     until when the cooldown must last for the alarms, given the load's end (None: no wish),
     and with --web the data of the "Tasks & alarms" tab; whether a signal came before the load's
-    own handlers were in place (Locust takes seconds to import)."""
+    own handlers were in place (while the alarms, Locust's environment and its runner were set
+    up)."""
 
     task_cpu: Callable[[], float | None] = lambda: None
     stop_requested: Callable[[], str | None] = lambda: None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 class StepLog:
     """Steps begun so far (`step` is the current one's index) and the load's start and end;
-    `steady_after(step)`: seconds into a step before its steady part."""
+    `steady_after()`, given by each kind of steps: seconds into a step before its steady part."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock

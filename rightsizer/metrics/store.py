@@ -163,21 +163,16 @@ class MetricStore:
     def put(self, key: MetricKey, timestamp: float, value: float, unit: str = "None") -> None:
         self.put_many([Sample(key, timestamp, value, unit)])
 
-    def put_points(
-        self, points: Mapping[MetricKey, Sequence[tuple[float, float]]], unit: str = "None"
-    ) -> None:
-        """Write (timestamp, value) points of a few series in one transaction: the fast path
-        for many samples of the same series (the generator's one sample per request)."""
-        self.put_many((), points, unit)
-
     def put_many(
         self,
         samples: Iterable[Sample],
         points: Mapping[MetricKey, Sequence[tuple[float, float]]] | None = None,
         points_unit: str = "None",
     ) -> None:
-        """Write a batch in one transaction (samplers write one batch per tick), with `points`
-        as `put_points` takes them (the load runner writes both each tick)."""
+        """Write a batch in one transaction (samplers write one batch per tick), with `points`:
+        (timestamp, value) pairs of a few series in `points_unit`, the fast path for many
+        samples of one series (the generator's one per request; the runner writes both each
+        tick)."""
         insert = "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)"
         with self._lock, self._db:
             rows = [

@@ -67,8 +67,8 @@ def test_latency_samples_are_one_per_request_and_land_in_the_store(tmp_path: Pat
     series = ClientSeries(T0)
     records = [rec(i * 0.1, float(i)) for i in range(50)]
     store = MetricStore(tmp_path / "m.db")
-    store.put_points(series.add(records))
-    store.put_many(series.close())
+    points = series.add(records)
+    store.put_many(series.close(), points)
     all_latency = store.samples(MetricKey.of(names.CLIENT_RESPONSE_TIME))
     assert sorted(v for _, v in all_latency) == [float(i) for i in range(50)]
     per_name = store.samples(MetricKey.of(names.CLIENT_RESPONSE_TIME, Name="/a"))

@@ -177,7 +177,8 @@ def test_a_truncated_store_fails_with_a_usage_error_not_a_traceback(tmp_path: Pa
 def test_points_of_several_series_in_one_batch(tmp_path: Path) -> None:
     a, b = MetricKey.of("A"), MetricKey.of("B", Name="/x")
     with MetricStore(tmp_path / "m.db") as store:
-        store.put_points({a: [(1.0, 10.0), (2.0, float("inf"))], b: [(1.5, 3.0)]}, "Milliseconds")
+        points = {a: [(1.0, 10.0), (2.0, float("inf"))], b: [(1.5, 3.0)]}
+        store.put_many((), points, "Milliseconds")
         assert store.samples(a) == [(1.0, 10.0)]  # a non-finite value is dropped
         assert store.samples(b) == [(1.5, 3.0)]
         assert store.keys() == [a, b]
