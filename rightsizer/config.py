@@ -49,6 +49,7 @@ class Settings:
     task_cmd: str | None
     port: int
     lb: str
+    health_path: str
     sample_interval: float
     cgroup_root: Path
 
@@ -112,23 +113,93 @@ def _choice(*allowed: str) -> Converter:
     return convert
 
 
-# key -> (converter, default). A default of None for `db` and `data_dir` means "under state_dir".
-_SPEC: dict[str, tuple[Converter, Any]] = {
-    "state_dir": (_path, ".rightsizer"),
-    "db": (_text, None),
-    "data_dir": (_path, None),
-    "max_upload_mb": (_number(float, 0.001, 4096), 10.0),
-    "keepalive": (_number(float, 1, 3600), 75.0),
-    "tasks": (_number(int, 1, 64), 1),
-    "cpu": (_number(float, 0.01, 256), 0.25),
-    "memory": (_number(int, 16, 1024 * 1024), 512),
-    "task_cmd": (_optional_text, None),
-    "port": (_number(int, 0, 65535), 8080),
-    "lb": (_choice(*LB_ALGORITHMS), "roundrobin"),
-    "sample_interval": (_number(float, 0.1, 60), 1.0),
-    "cgroup_root": (_path, "/sys/fs/cgroup"),
+def _url_path(raw: Any) -> str:
+    value = _text(raw)
+    if not value.startswith("/") or not value.isascii() or not value.isprintable() or " " in value:
+        raise ValueError(f"expected an ASCII path such as /healthz, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: how its raw value is checked, its default, and the help its flag shows.
+
+    A default of None for `db` and `data_dir` means "under state_dir"."""
+
+    convert: Converter
+    default: Any
+    help: str
+    shown_default: str | None = None  # what the README and --help print, when not `default`
+
+    @property
+    def kind(self) -> type:
+        """The flag's type on the command line: what the default is, else text."""
+        return type(self.default) if isinstance(self.default, int | float) else str
+
+
+_SPEC: dict[str, Key] = {
+    "state_dir": Key(_path, ".rightsizer", "rightsizer's own state: fleet records, uploader DB"),
+    "db": Key(
+        _text,
+        None,
+        "SQLAlchemy URL of the uploader's database (mysql+pymysql://user:pw@host/db for MySQL)",
+        "sqlite:///<state_dir>/uploader.db",
+    ),
+    "data_dir": Key(
+        _path,
+        None,
+        "where uploaded files are stored (any mounted path, NFS included)",
+        "<state_dir>/data",
+    ),
+    "max_upload_mb": Key(_number(float, 0.001, 4096), 10.0, "largest accepted upload, MiB"),
+    "keepalive": Key(
+        _number(float, 1, 3600), 75.0, "HTTP keep-alive seconds (longer than Locust's waits)"
+    ),
+    "tasks": Key(_number(int, 1, 64), 1, "tasks in the fleet (ECS desired count)"),
+    "cpu": Key(_number(float, 0.01, 256), 0.25, "vCPU per task (hard CFS quota)"),
+    "memory": Key(_number(int, 16, 1024 * 1024), 512, "MiB per task (hard memory limit)"),
+    "task_cmd": Key(
+        _optional_text,
+        None,
+        'any command serving HTTP on {port}, e.g. "python app.py {port}"',
+        "the uploader",
+    ),
+    "port": Key(
+        _number(int, 0, 65535),
+        8080,
+        "the port served: the fleet's load balancer, or `serve`'s uploader (0: any free one)",
+    ),
+    "lb": Key(
+        _choice(*LB_ALGORITHMS), "roundrobin", "load balancing: roundrobin, leastconn or none"
+    ),
+    "health_path": Key(
+        _url_path, "/healthz", "path HAProxy checks on each task; 200 means healthy"
+    ),
+    "sample_interval": Key(_number(float, 0.1, 60), 1.0, "seconds between samples"),
+    "cgroup_root": Key(_path, "/sys/fs/cgroup", "where the cgroup tree is mounted"),
 }
 KEYS = tuple(_SPEC)
+# The keys each kind of command reads: the uploader's own, and a fleet's (which runs uploaders).
+UPLOADER_KEYS = ("state_dir", "db", "data_dir", "max_upload_mb", "keepalive")
+FLEET_KEYS = (*UPLOADER_KEYS, *(k for k in KEYS if k not in UPLOADER_KEYS))
+
+
+def key_help(key: str) -> str:
+    """The one-line meaning of `key`, as its flag's help and the README's table give it."""
+    return _SPEC[key].help
+
+
+def key_kind(key: str) -> type:
+    """The type of `key`'s flag (int, float or str); the value is checked here either way."""
+    return _SPEC[key].kind
+
+
+def key_default(key: str) -> str:
+    """The default of `key` as a person reads it (`10`, `/healthz`, `<state_dir>/data`)."""
+    spec = _SPEC[key]
+    if spec.shown_default is not None:
+        return spec.shown_default
+    return f"{spec.default:g}" if isinstance(spec.default, float) else str(spec.default)
 
 
 def env_name(key: str) -> str:
@@ -219,7 +290,7 @@ def _resolve(
     label: str,
 ) -> Any:
     """The value of one key from the first source that has it, converted and checked."""
-    convert, default = _SPEC[key]
+    convert, default = _SPEC[key].convert, _SPEC[key].default
     if flags.get(key) is not None:
         source, raw = flag_name(key), flags[key]
     elif env.get(env_name(key)) is not None:

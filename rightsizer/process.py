@@ -6,7 +6,7 @@ for ours; a zombie (ended, not yet reaped) counts as gone.
 
     running(pid)                       # alive now (not a zombie)
     running(pid, created)              # and the same process that had start time `created`
-    signal_process(pid, created, SIGKILL)
+    signal_process(pid, created, SIGKILL)   # never with an unknown start time (created None)
     stop_child(popen, grace=5.0)       # SIGTERM, wait, SIGKILL
     tail(log_path, lines=5)            # "last | lines | of the log" for one-line errors
 """
@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,18 +82,33 @@ def running(pid: int, created: float | None = None, proc_root: Path = PROC) -> b
     return now is not None and abs(now - created) < _SAME_START
 
 
-def signal_process(pid: int, created: float | None, sig: int, proc_root: Path = PROC) -> bool:
-    """Send `sig` to `pid` if it is still the process that started at `created`; False if not.
+def signal_process(
+    pid: int,
+    created: float | None,
+    sig: int,
+    proc_root: Path = PROC,
+    still_ours: Callable[[], bool] | None = None,
+) -> bool:
+    """Send `sig` to `pid` if it is still the process that started at `created` (and, when
+    given, `still_ours()` says so: it is still in our group); False if not, and always False
+    when the start time is unknown (`created` None): a pid alone may have been recycled.
 
-    A pidfd pins the process first, so the pid cannot be recycled between check and signal."""
+    A pidfd pins the process first, so the pid cannot be recycled between check and signal;
+    only a kernel without pidfds (before 5.3) leaves that short race open."""
+    if created is None:
+        return False
+
+    def ours() -> bool:
+        return running(pid, created, proc_root) and (still_ours is None or still_ours())
+
     try:
         pidfd = os.pidfd_open(pid)
     except ProcessLookupError:
         return False
-    except OSError:  # a kernel without pidfds (before 5.3): check, then signal
-        return running(pid, created, proc_root) and _kill(pid, sig)
+    except OSError:  # a kernel without pidfds: check, then signal
+        return ours() and _kill(pid, sig)
     try:
-        if not running(pid, created, proc_root):
+        if not ours():
             return False
         signal.pidfd_send_signal(pidfd, sig)
         return True
@@ -159,12 +174,15 @@ def tail(path: Path, lines: int = 5) -> str:
     return " | ".join(found[-lines:]) or "(no output)"
 
 
-def spawn_detached(argv: Sequence[str], log_path: Path) -> int:
+def spawn_detached(
+    argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None
+) -> int:
     """Start `argv` (argv[0] an absolute path) in a new session, not as our child, its output
-    in `log_path`; its pid."""
+    in `log_path`, with `env` (default: ours); its pid."""
     try:
         launched = subprocess.run(
             [sys.executable, "-c", _LAUNCHER, str(log_path), *argv],
+            env=None if env is None else dict(env),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,

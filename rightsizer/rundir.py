@@ -29,6 +29,7 @@ METRICS = "metrics.db"
 STEPS = "steps.json"
 REPORT = "report.html"
 COMPARE = "compare.html"
+ANSWER = "answer.json"
 CHARTS = "charts"
 _LABEL = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -89,6 +90,10 @@ class RunDir:
     @property
     def steps_path(self) -> Path:
         return self.path / STEPS
+
+    @property
+    def answer_path(self) -> Path:
+        return self.path / ANSWER
 
     @property
     def report_path(self) -> Path:

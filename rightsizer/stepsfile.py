@@ -77,6 +77,12 @@ class Step:
     generator_cpu: float | None = None
     generator_bound: bool = False
     requests: tuple[RequestStats, ...] = field(default=())
+    # p95 of the requests answered in the first and second half of the steady window, and how
+    # many (rightsizer.analysis.limit.settled); None in steps.json written before them.
+    p95_early_ms: float | None = None
+    answered_early: int | None = None
+    p95_late_ms: float | None = None
+    answered_late: int | None = None
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], position: int = 0) -> Step:
@@ -104,6 +110,10 @@ class Step:
             memory_utilization=finite_number(raw.get("memory_utilization")),
             generator_cpu=finite_number(raw.get("generator_cpu")),
             generator_bound=raw.get("generator_bound") is True,
+            p95_early_ms=finite_number(raw.get("p95_early_ms")),
+            answered_early=_int(raw.get("answered_early")),
+            p95_late_ms=finite_number(raw.get("p95_late_ms")),
+            answered_late=_int(raw.get("answered_late")),
             requests=tuple(
                 RequestStats.from_dict(str(name), stats)
                 for name, stats in (requests.items() if isinstance(requests, Mapping) else ())

@@ -8,7 +8,9 @@
     timeline     Tracker, Transition, evaluate_series() over every boundary
     live         LiveAlarms: evaluated at each boundary while a run goes, once complete
     actions      ActionRunner: log, webhook, command, stop-run (on transitions only)
-    history      transitions and definitions in a run's metrics.db
+    webhook      post_json(): the webhook POST, bounded in answer size and total time
+    command      run_command(): the command action's shell, bounded in time and output kept
+    history      transitions, definitions and action outcomes in a run's metrics.db
     outcome      alarm_outcome(), alarm_onset(): what one alarm did over a run
     replay       replay() settings over a recorded run against its SLO, recommend()
     export       CloudWatch JSON, CloudFormation, Prometheus rules

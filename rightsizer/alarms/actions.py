@@ -9,49 +9,46 @@ An action string is one of
     arn:aws:...              kept for export; AWS runs those, rightsizer does not (said once)
 
 `log` and `stop-run` happen at once; webhooks and commands run in order on a worker thread so a
-slow peer never delays the next evaluation. Failures are logged and recorded, never raised.
+slow peer never delays the next evaluation. Every action's outcome (ran, or failed and why) is
+kept in `results` and given to `on_result` (the live evaluator records it in the run's
+metrics.db); a failure is also logged. Nothing an action raises reaches the caller or ends the
+worker: it is that action's failure, and the next action runs.
 
-Bounds: a webhook waits `webhook_timeout` (5 s), a command runs at most `command_timeout`
-(30 s). `close(timeout)` (10 s by default) lets queued actions finish for that long; then it
-ends a command still running (its process group, by the PID it was started with: commands run
-in a session of their own) and skips what has not begun, so no action outlives the run.
+Bounds: a webhook waits `webhook_timeout` (5 s) per network step and `webhook_deadline` (15 s)
+in all, and reads at most a few KiB of the answer (rightsizer.alarms.webhook); a command runs
+at most `command_timeout` (30 s) and keeps the last 64 KiB of its output
+(rightsizer.alarms.command). `close(timeout)` (10 s by default) lets queued actions finish for
+that long; then it ends a command still running (its process group, by the PID it was started
+with: commands run in a session of their own) and skips what has not begun, so no action
+outlives the run.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
+import logging
 import os
 import queue
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from rightsizer.alarms.command import end_group, run_command
 from rightsizer.alarms.definition import AlarmDefinition
+from rightsizer.alarms.history import ActionResult
 from rightsizer.alarms.reason import iso_millis
 from rightsizer.alarms.timeline import Transition
+from rightsizer.alarms.webhook import post_json
 
-_OUTPUT_LIMIT = 2000
+logger = logging.getLogger(__name__)
+_OUTPUT_LIMIT = 2000  # characters of a command's output quoted in its outcome
 CLOSE_TIMEOUT = 10.0
 # After SIGTERM, how long an ended command's shell has before SIGKILL.
 KILL_GRACE = 1.0
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """What one action did: `ok` False with `detail` saying why when it failed."""
-
-    alarm_name: str
-    action: str
-    new_state: str
-    ok: bool
-    detail: str = ""
 
 
 def _stderr_line(line: str) -> None:
@@ -102,13 +99,19 @@ class ActionRunner:
         *,
         stop_requested: threading.Event | None = None,
         log: Callable[[str], None] = _stderr_line,
+        on_result: Callable[[ActionResult], None] | None = None,
         webhook_timeout: float = 5.0,
+        webhook_deadline: float = 15.0,
         command_timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.stop_requested = stop_requested or threading.Event()
         self._log = log
+        self._on_result = on_result
         self._webhook_timeout = webhook_timeout
+        self._webhook_deadline = webhook_deadline
         self._command_timeout = command_timeout
+        self._clock = clock
         self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -157,10 +160,10 @@ class ActionRunner:
         with self._lock:
             running = self._running
         if running is not None:
-            _end_group(running, signal.SIGTERM)
+            end_group(running, signal.SIGTERM)
         worker.join(KILL_GRACE)
         if running is not None and worker.is_alive():
-            _end_group(running, signal.SIGKILL)
+            end_group(running, signal.SIGKILL)
             worker.join(KILL_GRACE)
 
     def _log_line(self, transition: Transition) -> str:
@@ -179,11 +182,25 @@ class ActionRunner:
     def _record(
         self, alarm: AlarmDefinition, transition: Transition, action: str, ok: bool, detail: str
     ) -> None:
-        result = ActionResult(alarm.name, action, transition.new_state.value, ok, detail)
+        result = ActionResult(
+            alarm.name,
+            action,
+            transition.new_state.value,
+            ok,
+            detail,
+            transition.time,
+            self._clock(),
+        )
         with self._lock:
             self.results.append(result)
         if not ok:
             self._log(f"alarm {alarm.name}: action {action} failed: {detail}")
+        if self._on_result is not None:
+            try:
+                self._on_result(result)
+            # A record that cannot be written (a full disk) must not stop the actions.
+            except Exception:
+                logger.exception("cannot record the outcome of %s of alarm %s", action, alarm.name)
 
     def _submit(self, alarm: AlarmDefinition, transition: Transition, action: str) -> None:
         with self._lock:
@@ -196,13 +213,20 @@ class ActionRunner:
 
     def _work(self) -> None:
         while (job := self._queue.get()) is not None:
-            job()
+            # The worker serves every later action: nothing one job raises may end it.
+            try:
+                job()
+            except Exception:
+                logger.exception("an alarm action job failed")
 
     def _execute(self, alarm: AlarmDefinition, transition: Transition, action: str) -> None:
         if self._closing.is_set():
             ok, detail = False, "not run: the run ended first"
         else:
-            ok, detail = self._run(alarm, transition, action)
+            try:
+                ok, detail = self._run(alarm, transition, action)
+            except Exception as exc:  # noqa: BLE001 (any error is this action's failure)
+                ok, detail = False, f"{exc.__class__.__name__}: {exc}"
         self._record(alarm, transition, action, ok, detail)
 
     def _run(self, alarm: AlarmDefinition, transition: Transition, action: str) -> tuple[bool, str]:
@@ -211,18 +235,12 @@ class ActionRunner:
         return self._command(action.removeprefix("command:"), transition)
 
     def _post(self, url: str, body: dict[str, Any]) -> tuple[bool, str]:
-        try:
-            response = httpx.post(
-                url,
-                content=json.dumps(body),
-                headers={"Content-Type": "application/json"},
-                timeout=self._webhook_timeout,
-            )
-        except httpx.HTTPError as exc:
-            return False, f"POST {url}: {exc.__class__.__name__}: {exc}"
-        if response.is_success:
-            return True, f"POST {url}: {response.status_code}"
-        return False, f"POST {url}: HTTP {response.status_code}"
+        return post_json(
+            url,
+            json.dumps(body).encode(),
+            timeout=self._webhook_timeout,
+            deadline=self._webhook_deadline,
+        )
 
     def _command(self, command: str, transition: Transition) -> tuple[bool, str]:
         env = dict(os.environ)
@@ -232,39 +250,24 @@ class ActionRunner:
             "RIGHTSIZER_ALARM_OLD_STATE": transition.old_state.value,
             "RIGHTSIZER_ALARM_REASON": transition.reason,
         }
-        # Its own session, so a timeout ends the shell and whatever it started, nothing else.
         try:
-            proc = subprocess.Popen(
-                ["/bin/sh", "-c", command],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            done = run_command(command, env, timeout=self._command_timeout, started=self._started)
         except OSError as exc:
             return False, f"cannot start the command ({exc.strerror}): {command}"
-        with self._lock:
-            self._running = proc
-        try:
-            output, _ = proc.communicate(timeout=self._command_timeout)
-        except subprocess.TimeoutExpired:
-            _end_group(proc, signal.SIGKILL)
-            proc.communicate()
-            return False, f"command timed out after {self._command_timeout:g} s: {command}"
         finally:
             with self._lock:
                 self._running = None
-        text = output.decode(errors="replace").strip()[-_OUTPUT_LIMIT:]
-        if self._closing.is_set() and proc.returncode < 0:
+        if done.timed_out:
+            return False, f"command timed out after {self._command_timeout:g} s: {command}"
+        text = done.output.strip()[-_OUTPUT_LIMIT:]
+        if done.discarded:
+            text = f"(first {done.discarded} bytes of output not kept) {text}"
+        if self._closing.is_set() and done.returncode < 0:
             return False, f"command ended when the run ended: {command}"
-        if proc.returncode != 0:
-            return False, f"command exited {proc.returncode}: {command}: {text}"
+        if done.returncode != 0:
+            return False, f"command exited {done.returncode}: {command}: {text}"
         return True, text
 
-
-def _end_group(proc: subprocess.Popen[bytes], signum: int) -> None:
-    """Signal the process group of a command we started (its PID leads its own session)."""
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signum)
+    def _started(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._running = proc

@@ -10,11 +10,14 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
 
 from rightsizer.errors import AlarmDefinitionError
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+_PORT = re.compile(r"^[0-9]{1,5}$")
 MAX_ACTIONS = 5  # PutMetricAlarm allows five actions per state
 MAX_DIMENSIONS = 30
 
@@ -122,8 +125,9 @@ def check_action(raw: Any, field: str) -> str:
     if action.startswith("arn:") or action in ("log", "stop-run"):
         return action
     if action.startswith("webhook:"):
-        if not _URL.match(action.removeprefix("webhook:")):
-            raise AlarmDefinitionError(field, "a webhook needs an http:// or https:// URL")
+        problem = url_problem(action.removeprefix("webhook:"))
+        if problem is not None:
+            raise AlarmDefinitionError(field, f"webhook URL {problem}")
         return action
     if action.startswith("command:"):
         if not action.removeprefix("command:").strip():
@@ -134,3 +138,45 @@ def check_action(raw: Any, field: str) -> str:
         f"unknown action {action!r}; use log, stop-run, webhook:https://..., "
         "command:<shell command> or an AWS ARN",
     )
+
+
+def url_problem(url: str) -> str | None:
+    """What keeps `url` from being a webhook address (None: nothing), checked as the POST
+    will use it: scheme http or https, a host, a numeric port 1-65535 if one is given, and a
+    URL httpx accepts; so a bad address is refused before the run, not when the alarm fires."""
+    if any(c.isspace() for c in url):
+        return "must not contain spaces"
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"cannot be read ({exc})"
+    problem = _address_problem(parts.scheme, *_host_and_port(parts.netloc.rpartition("@")[2]))
+    if problem is not None:
+        return problem
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        return f"cannot be used ({exc})"
+    return None
+
+
+def _address_problem(scheme: str, host: str, port: str | None) -> str | None:
+    if scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if host in ("", "[]"):
+        return "has no host"
+    if port is not None and (not _PORT.match(port) or not 1 <= int(port) <= 65535):
+        return f"has port {port!r}; a port is a number from 1 to 65535"
+    return None
+
+
+def _host_and_port(hostport: str) -> tuple[str, str | None]:
+    """Split `host[:port]` (`[v6]:port` too); the port is None when there is no colon."""
+    if hostport.startswith("["):
+        close = hostport.find("]")
+        if close < 0:
+            return "", None
+        host, rest = hostport[: close + 1], hostport[close + 1 :]
+        return (host, rest[1:]) if rest.startswith(":") else (host, rest or None)
+    host, colon, port = hostport.partition(":")
+    return host, port if colon else None

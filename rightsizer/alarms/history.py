@@ -1,9 +1,13 @@
-"""Alarm history kept in a run's metrics.db: every definition and every state transition.
+"""Alarm history kept in a run's metrics.db: every definition, every state transition and
+what each action of a transition did.
 
-The report and `alarm replay` read it; the live evaluator writes it.
+The report and `alarm replay` read it; the live evaluator and its action runner write it.
 
     alarm_definitions(alarm_name PRIMARY KEY, definition JSON)   PutMetricAlarm JSON
     alarm_history(alarm_name, ts, old_state, new_state, reason, reason_data JSON)
+    alarm_actions(alarm_name, transition_ts, state, action, ok, detail, ts)
+        one row per action run (or skipped) on a transition into `state`; `ts` is when its
+        outcome was known, `ok` 0 with `detail` saying why when it failed
 """
 
 from __future__ import annotations
@@ -31,6 +35,15 @@ CREATE TABLE IF NOT EXISTS alarm_history (
     reason_data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alarm_history_by_time ON alarm_history (alarm_name, ts);
+CREATE TABLE IF NOT EXISTS alarm_actions (
+    alarm_name TEXT NOT NULL,
+    transition_ts REAL NOT NULL,
+    state TEXT NOT NULL,
+    action TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    ts REAL NOT NULL
+);
 """
 
 
@@ -44,6 +57,26 @@ class HistoryItem:
     new_state: str
     reason: str
     reason_data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What one action of a transition did: `ok` False with `detail` saying why when it
+    failed. `transition_time` is the transition's boundary, `time` when the outcome was known
+    (epoch seconds)."""
+
+    alarm_name: str
+    action: str
+    new_state: str
+    ok: bool
+    detail: str
+    transition_time: float
+    time: float
+
+    @property
+    def outcome(self) -> str:
+        """`ran` or `failed`, as the report and logs say it."""
+        return "ran" if self.ok else "failed"
 
 
 def _connect(db_path: Path) -> sqlite3.Connection:
@@ -90,6 +123,35 @@ def append(db_path: Path, items: Iterable[HistoryItem]) -> None:
         conn.close()
 
 
+def append_action(db_path: Path, result: ActionResult) -> None:
+    """Record one action's outcome (the action runner calls it as each action ends)."""
+    conn = _connect(db_path)
+    try:
+        with conn:
+            conn.execute(
+                "INSERT INTO alarm_actions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    result.alarm_name,
+                    result.transition_time,
+                    result.new_state,
+                    result.action,
+                    int(result.ok),
+                    result.detail,
+                    result.time,
+                ),
+            )
+    finally:
+        conn.close()
+
+
+def read_actions(db_path: Path) -> list[ActionResult]:
+    """Every recorded action outcome, in the order they ended; the file is only read."""
+    if not db_path.is_file():
+        return []
+    with MetricStore(db_path, readonly=True) as store:
+        return actions_in(store)
+
+
 def read_definitions(db_path: Path) -> dict[str, dict[str, Any]]:
     """Every stored definition by alarm name; the file is only read."""
     if not db_path.is_file():
@@ -125,6 +187,19 @@ def history_in(store: MetricStore, alarm_name: str | None = None) -> list[Histor
         args = (alarm_name,)
     rows = store.rows(query + " ORDER BY ts, rowid", args)
     return [HistoryItem(n, float(t), o, s, r, json.loads(d)) for n, t, o, s, r, d in rows]
+
+
+def actions_in(store: MetricStore) -> list[ActionResult]:
+    """`read_actions` on an open store (none when the run kept no action table)."""
+    if not _has_table(store, "alarm_actions"):
+        return []
+    rows = store.rows(
+        "SELECT alarm_name, action, state, ok, detail, transition_ts, ts FROM alarm_actions "
+        "ORDER BY ts, rowid"
+    )
+    return [
+        ActionResult(n, a, s, bool(ok), d, float(t), float(ts)) for n, a, s, ok, d, t, ts in rows
+    ]
 
 
 def _has_table(store: MetricStore, name: str) -> bool:

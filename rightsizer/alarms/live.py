@@ -1,5 +1,6 @@
 """Alarms evaluated while a run goes: at each period boundary once the period's samples are
-all in the store, every transition written to the run's metrics.db and its actions run.
+all in the store, every transition written to the run's metrics.db and its actions run (their
+outcomes written there too when the runner is LiveAlarms' own or has an `on_result` doing so).
 
     live = LiveAlarms(alarms, store, db_path=run.metrics_path, on_transition=print,
                       wait_for_client_series=True)
@@ -31,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from rightsizer.alarms import history
@@ -93,7 +95,7 @@ class LiveAlarms:
         self._clock = clock
         self._settle = settle
         self._on_transition = on_transition
-        self.actions = actions or ActionRunner()
+        self.actions = actions or ActionRunner(on_result=partial(history.append_action, db_path))
         self.stop_requested: threading.Event = self.actions.stop_requested
         self._keys = [series_key(a) for a in self.alarms]
         self._gated = [wait_for_client_series and is_client_side(k) for k in self._keys]

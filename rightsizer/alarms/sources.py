@@ -19,6 +19,7 @@ from typing import Any
 from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.config import find_config_file, read_config_file
 from rightsizer.errors import AlarmDefinitionError, UsageError
+from rightsizer.json_document import loads
 from rightsizer.metrics.names import (
     CPU_UTILIZATION,
     DEFAULT_SERVICE,
@@ -84,7 +85,7 @@ def load_definition_file(path: Path) -> list[AlarmDefinition]:
     try:
         if path.stat().st_size > MAX_DEFINITION_BYTES:
             raise AlarmDefinitionError(str(path), "larger than 1 MiB; not an alarm definition")
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = loads(path.read_text(encoding="utf-8"))  # too deep is bad JSON too
     except FileNotFoundError:
         raise AlarmDefinitionError(str(path), "no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

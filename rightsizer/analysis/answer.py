@@ -11,6 +11,7 @@ in the run directory so `rightsizer report` can rebuild the same page.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -19,28 +20,42 @@ from rightsizer.alarms.sources import SEED_THRESHOLD
 from rightsizer.analysis.alarm_episodes import alarm_outcome, returned_to_ok
 from rightsizer.analysis.bottleneck import name_bottleneck
 from rightsizer.analysis.capacity import DEFAULT_HEADROOM, DEFAULT_TARGET_USERS, plan_capacity
-from rightsizer.analysis.knee import find_knee
+from rightsizer.analysis.limit import Limit, estimate_users, interval_text, limit_of_steps
+from rightsizer.analysis.rig import rig_notes
 from rightsizer.analysis.run import Alarm, Run
-from rightsizer.analysis.slo import MEASURED, users_at_slo, value_at_users
-from rightsizer.analysis.steps import load_points
+from rightsizer.analysis.slo import MEASURED, value_at_users
 from rightsizer.analysis.target import HOST_SUMMARY, UNCAPPED, TargetKind, plural
+from rightsizer.analysis.threshold import CurvePoint, ThresholdRow
 from rightsizer.analysis.usl import fit_usl
 from rightsizer.metrics import names
 from rightsizer.slo import Slo
+
+# How the threshold was found (Answer.threshold_basis): on the measured CPU-users curve, or by
+# the replay at the demo's period (when no curve or limit was measured).
+CURVE = "curve"
+REPLAY = "replay"
 
 
 @dataclass(frozen=True)
 class Answer:
     """Measured answers; None where the runs could not tell (the report says "not measured").
 
-    `users_per_task`: users one task served within the SLO, interpolated between the last good
-    and the first bad step (`users_interpolated`; False: the last good step's users, measured,
-    when the SLO never broke or the figures do not bracket it; `users_at_knee`: the knee's,
-    when the SLO held past it); `knee_users`: where throughput
+    Users are whole numbers: every users figure per task (`users_low`, `users_high`,
+    `users_per_task`, `knee_users`, `usl_max_users`) is the fleet's users divided by its
+    tasks, rounded down; percentages carry one decimal. The limit is the one rule's
+    (rightsizer.analysis.limit): `users_low` the last good step, `users_high` the first bad
+    step (None: no step was past the limit, `users_low` is a lower bound, `bound_reason` says
+    why); `users_per_task`: the estimate within that interval, interpolated where the SLO broke
+    (`users_interpolated`; False: the last good step's users, measured, when the figures do not
+    bracket the SLO; `users_at_knee`: the knee's, when the first bad step was past the knee
+    with the SLO held); `knee_users`: where throughput
     stops growing (`knee_reached` False: a lower bound); `cpu_at_slo`: service CPU % at
-    `users_per_task`; `recommended_threshold`: the CPU alarm threshold that fired at least one
-    period before the SLO broke (`threshold_lead_s` earlier; `threshold_event` names what it
-    fired before when the SLO never broke), versus `seed_threshold`;
+    `users_per_task`; `recommended_threshold`: the CPU alarm threshold, versus `seed_threshold`;
+    `threshold_basis` CURVE: the CPU at `alarm_users` = U* - g x T on `cpu_curve` (users per
+    task; T `reaction_time_s`, g `growth_pct` % of U* a minute; `threshold_table`: other g),
+    REPLAY: the highest that fired a period before the SLO broke in the demo's replay;
+    `threshold_lead_s`: how early it fired before `threshold_event` in the replay (CURVE: at
+    the production period, `threshold_period_s`; None: it did not fire before);
     `tasks_needed`: for `target_users` with `headroom` (linear), `tasks_needed_usl` following
     the USL (None: not reachable or not fitted), `usl_max_users` the most users any task count
     serves by the USL, with headroom; `throughput_ratio`: peak RPS of
@@ -52,21 +67,31 @@ class Answer:
 
     slo_p95_ms: float = Slo.p95_ms
     slo_failure_pct: float = Slo.failure_pct
-    users_per_task: float | None = None
+    users_per_task: int | None = None
+    users_low: int | None = None
+    users_high: int | None = None
+    bound_reason: str | None = None
     users_interpolated: bool = False
     users_at_knee: bool = False
-    knee_users: float | None = None
+    knee_users: int | None = None
     knee_reached: bool = False
     cpu_at_slo: float | None = None
     recommended_threshold: float | None = None
     threshold_lead_s: float | None = None
     threshold_event: str = "the SLO broke"
     seed_threshold: float = SEED_THRESHOLD
+    threshold_basis: str | None = None
+    reaction_time_s: float | None = None
+    growth_pct: float | None = None
+    alarm_users: int | None = None
+    threshold_period_s: int | None = None
+    threshold_table: tuple[ThresholdRow, ...] = ()
+    cpu_curve: tuple[CurvePoint, ...] = ()
     target_users: int = DEFAULT_TARGET_USERS
     headroom: float = DEFAULT_HEADROOM
     tasks_needed: int | None = None
     tasks_needed_usl: int | None = None
-    usl_max_users: float | None = None
+    usl_max_users: int | None = None
     scaling_tasks: tuple[int, int] | None = (1, 4)
     throughput_ratio: float | None = None
     usl_sigma: float | None = None
@@ -88,6 +113,13 @@ class Answer:
         for key in ("scaling_tasks", "limiting_evidence", "notes"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
+        values["threshold_table"] = tuple(
+            ThresholdRow.from_dict(r) for r in values.get("threshold_table") or ()
+        )
+        values["cpu_curve"] = tuple(CurvePoint.from_dict(p) for p in values.get("cpu_curve") or ())
+        for key in _WHOLE_USERS:  # an answer.json written when users had decimals
+            if isinstance(values.get(key), float):
+                values[key] = math.floor(values[key])
         return cls(**values)
 
     def lines(self) -> list[str]:
@@ -99,20 +131,30 @@ class Answer:
         )
         return [
             f"Users per task at the SLO (p95 < {self.slo_p95_ms / 1000:g} s, failures < "
-            f"{self.slo_failure_pct:g}%): {_num(self.users_per_task)}"
-            + (f" ({self.users_basis()})" if self.users_per_task is not None else ""),
-            f"Knee (throughput stops growing): {_knee(self.knee_users, self.knee_reached)} users",
+            f"{self.slo_failure_pct:g}%): {self.users_text()}"
+            + (f" ({self.users_detail()})" if self.users_low is not None else ""),
+            f"Knee (throughput stops growing): {self.knee_text()} users",
             f"CPU at that point: {_num(self.cpu_at_slo, '%')}",
-            f"CPU alarm threshold that fires before the SLO breaks: {threshold}",
+            f"CPU alarm threshold ({self.threshold_basis_text()}): {threshold}",
             f"Tasks for {self.target_users} users with {self.headroom:.0%} headroom: "
             f"{_num(self.tasks_needed, digits=0)} if tasks scaled linearly{self._usl_tasks()}",
-            f"{self.scaling_label('->')}: throughput x{_num(self.throughput_ratio)}, USL sigma "
+            f"{self.scaling_label('->')}: throughput x{_num(self.throughput_ratio, digits=2)}, "
+            f"USL sigma "
             f"{_num(self.usl_sigma, digits=3)}, kappa {_num(self.usl_kappa, digits=4)}",
             f"What limits: {self.limiting_part or 'not measured'}"
             + (f" ({'; '.join(self.limiting_evidence)})" if self.limiting_evidence else ""),
             f"Alarm{f' {self.alarm_name}' if self.alarm_name else ''} back to OK after the "
             f"load: {_yes_no(self.alarm_returned_to_ok)}",
         ]
+
+    def threshold_basis_text(self) -> str:
+        """How `recommended_threshold` was found, in a few words."""
+        if self.threshold_basis == CURVE and self.alarm_users is not None:
+            return (
+                f"CPU at {self.alarm_users} users = U* - g x T, T {self.reaction_time_s:.0f} s, "
+                f"g {self.growth_pct:g}% of U* a minute"
+            )
+        return "fires before the SLO breaks"
 
     def scaling_label(self, arrow: str) -> str:
         """ "1 -> 4 tasks", or what is unknown."""
@@ -133,6 +175,28 @@ class Answer:
             )
         return MEASURED
 
+    def users_text(self) -> str:
+        """The limit per task as the terminal and the report cards both print it: "540-585"
+        (last good to first bad step), "≥ 585" (a lower bound), "< 60" (the first step was
+        already past it)."""
+        return interval_text(self.users_low, self.users_high)
+
+    def users_detail(self) -> str:
+        """What `users_text` is: the interval's ends and the estimate within it, or why it
+        is a lower bound."""
+        if self.users_high is None:
+            return f"a lower bound: {self.bound_reason or 'no step was past the limit'}"
+        estimate = ""
+        if self.users_per_task is not None and (self.users_interpolated or self.users_at_knee):
+            estimate = f"; ≈ {self.users_per_task} {self.users_basis(brief=True)}"
+        return f"last good step to first bad step{estimate}"
+
+    def knee_text(self) -> str:
+        """ "461", "≥ 461 (not reached)" or "not measured": terminal and cards alike."""
+        if self.knee_users is None:
+            return "not measured"
+        return f"{self.knee_users}" if self.knee_reached else f"≥ {self.knee_users} (not reached)"
+
     def _usl_tasks(self) -> str:
         if self.tasks_needed_usl is not None:
             return f"; {self.tasks_needed_usl} by the USL fit"
@@ -143,10 +207,6 @@ class Answer:
 
 def _num(value: float | None, unit: str = "", digits: int = 1) -> str:
     return "not measured" if value is None else f"{value:.{digits}f}{unit}"
-
-
-def _knee(users: float | None, reached: bool) -> str:
-    return _num(users) if users is None or reached else f">= {users:.1f} (not reached)"
 
 
 def _yes_no(value: bool | None) -> str:
@@ -166,47 +226,50 @@ def build_answer(
     """The answer from a run of `one` task (any task count works: users are divided by it)
     and an optional run with `more` tasks for the scaling figures."""
     tasks = one.tasks
-    limit = users_at_slo(one.steps, one.slo)
-    knee = find_knee(load_points(one.steps))
+    limit = limit_of_steps(one.steps, one.slo)
+    knee = limit.knee
     notes = _target_notes(one, more)
-    users = limit.users
-    at_knee = False
+    found = estimate_users(limit)
+    users = found.users
+    bound_reason = None if limit.reached else _why_short(one, limit)
     if tasks is None:
-        notes.append(_whole_target(limit.users))
-    elif not limit.broke and users is not None and knee and knee.reached and users > knee.users:
-        # Past N* a closed system's response time grows with every user (R = N / Xmax - Z):
-        # the queue breaks any SLO given time; a short step ends first.
+        notes.append(_whole_target(users))
+    elif bound_reason is not None:
+        notes.append(f"users per task is a lower bound: {bound_reason}")
+    elif found.at_knee and limit.first_bad is not None:
         notes.append(
-            f"the SLO held up to {users:.0f} users, past the knee at {knee.users:.0f}: there "
-            "each added user only queues and the response time grows until the SLO breaks, "
-            "which these steps ended too soon to see; users per task is taken at the knee"
+            f"the first bad step ({limit.first_bad.users} users) held the SLO but was past the "
+            "knee: there each added user only queues and the response time grows until the "
+            "SLO breaks; users per task is taken at the knee"
         )
-        users, at_knee = knee.users, True
-    elif not limit.broke and users is not None:
-        notes.append("the SLO never broke: users per task is a lower bound")
-    users_per_task = users / tasks if users is not None and tasks else None
+    users_per_task = _per_task(users, tasks)
     cpu = value_at_users(one.steps, users, "cpu_utilization") if users else None
     more_tasks = more.tasks if more else tasks
     scaling = (tasks, more_tasks) if tasks and more_tasks else None
     ratio = sigma = kappa = None
     usl = None
-    more_knee = find_knee(load_points(more.steps)) if more else None
-    if more and knee and more_knee and scaling and scaling[1] != scaling[0]:
+    # Before any scaling figure: was the machine (caps + HAProxy + generator) the limit?
+    machine_notes, machine_peak = rig_notes((one, more))
+    notes += machine_notes
+    more_limit = limit_of_steps(more.steps, more.slo) if more else None
+    more_knee = more_limit.knee if more_limit else None
+    if more and more_limit and knee and more_knee and scaling and scaling[1] != scaling[0]:
         ratio = more_knee.peak_throughput / knee.peak_throughput
         # A peak is the fleet's capacity once the plateau was measured, or once the SLO broke
         # (past that, more users only queue). A peak below both is the load's, and a law fitted
         # to it would call the fleet's scaling as poor as the load was light.
-        limits = (limit, users_at_slo(more.steps, more.slo))
         short = [
             plural(n, "task")
-            for n, k, at_slo in zip(scaling, (knee, more_knee), limits, strict=True)
-            if not (k.reached or at_slo.broke)
+            for n, reached in zip(scaling, (limit.reached, more_limit.reached), strict=True)
+            if not reached
         ]
         if short:
             notes.append(
                 f"{' and '.join(short)} reached neither the knee nor the SLO: the ratio "
                 "compares loads, not capacities, and no USL is fitted"
             )
+        elif machine_peak:
+            notes.append("no USL is fitted: a peak throughput was this machine's, not the fleet's")
         else:
             usl = fit_usl(list(scaling), [knee.peak_throughput, more_knee.peak_throughput])
             sigma, kappa = usl.sigma, usl.kappa
@@ -223,11 +286,14 @@ def build_answer(
         slo_p95_ms=one.slo.p95_ms,
         slo_failure_pct=one.slo.failure_pct,
         users_per_task=users_per_task,
-        users_interpolated=limit.interpolated,
-        users_at_knee=at_knee,
-        knee_users=knee.users / tasks if knee and tasks else None,
-        knee_reached=bool(knee and knee.reached),
-        cpu_at_slo=cpu,
+        users_low=_per_task(limit.low, tasks),
+        users_high=_per_task(limit.high, tasks),
+        bound_reason=bound_reason if tasks else None,
+        users_interpolated=found.interpolated,
+        users_at_knee=found.at_knee,
+        knee_users=_per_task(knee.users, tasks) if knee else None,
+        knee_reached=limit.knee_reached,
+        cpu_at_slo=None if cpu is None else round(cpu, 1),
         recommended_threshold=recommended_threshold,
         threshold_lead_s=threshold_lead_s,
         seed_threshold=seed_threshold,
@@ -235,17 +301,21 @@ def build_answer(
         headroom=headroom,
         tasks_needed=plan.linear_tasks if plan else None,
         tasks_needed_usl=plan.usl_tasks if plan else None,
-        usl_max_users=plan.usl_max_users if plan else None,
+        usl_max_users=_per_task(plan.usl_max_users, 1) if plan else None,
         scaling_tasks=scaling,
-        throughput_ratio=ratio,
-        usl_sigma=sigma,
-        usl_kappa=kappa,
+        throughput_ratio=None if ratio is None else round(ratio, 2),
+        usl_sigma=None if sigma is None else round(sigma, 3),
+        usl_kappa=None if kappa is None else round(kappa, 4),
         limiting_part=bottleneck.part.value,
         limiting_evidence=bottleneck.evidence,
         alarm_returned_to_ok=returned_to_ok(outcome) if outcome else None,
         alarm_name=alarm.name if alarm else None,
         notes=tuple(notes),
     )
+
+
+# Answer fields that are users per task (whole numbers).
+_WHOLE_USERS = ("users_per_task", "users_low", "users_high", "knee_users", "usl_max_users")
 
 
 def _seed_alarm(alarms: tuple[Alarm, ...]) -> Alarm | None:
@@ -272,6 +342,31 @@ def _target_notes(one: Run, more: Run | None) -> list[str]:
     return notes
 
 
+def _per_task(users: float | None, tasks: int | None) -> int | None:
+    """Users per task, rounded down (a whole user; never more than was measured)."""
+    if users is None or not tasks or not math.isfinite(users / tasks):
+        return None
+    return math.floor(users / tasks)
+
+
+def _why_short(run: Run, limit: Limit) -> str:
+    """Why no step was past the limit, in words."""
+    if not limit.judged:
+        return "no step measured anything to judge"
+    top = max(run.steps, key=lambda s: (s.users, s.index))
+    if top.generator_bound:
+        return (
+            f"the load generator was saturated at {top.users} users, so the load, not the "
+            "target, was the limit (add load workers: --workers)"
+        )
+    return (
+        f"no step up to {top.users} users broke the SLO or passed the knee: the load ended "
+        "before the limit (more users or steps would reach it)"
+    )
+
+
 def _whole_target(users: float | None) -> str:
-    within = f"{users:.1f} users in all within the SLO" if users is not None else "no figure"
+    within = (
+        f"{math.floor(users)} users in all within the SLO" if users is not None else "no figure"
+    )
     return f"{HOST_SUMMARY}: {within}; per task not computed"

@@ -4,7 +4,8 @@ The examined step is the first one that broke the SLO (where users started to su
 highest step when none did. The rules, in order:
 
 1. the generator: that step is generator-bound or the generator used >= 85% of a core, so
-   the figures describe the load generator more than the service;
+   the figures describe the load generator more than the service; then this machine, when
+   rightsizer.analysis.rig finds the rig was the limit at that step;
 2. nothing yet: the SLO held and throughput still grew with users (no knee reached);
 3. tasks' CPU: the service average >= 85% of the reservation (or the busiest task >= 95%);
 4. tasks' memory: >= 90% of the limit (MemoryUtilization leaves out the inactive page cache,
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from rightsizer.analysis.knee import Knee, find_knee
+from rightsizer.analysis.rig import check_rig
 from rightsizer.analysis.run import Run
 from rightsizer.analysis.slo import users_at_slo
 from rightsizer.analysis.steps import Step, load_points
@@ -39,6 +41,7 @@ class Part(Enum):
     """What limits throughput; the value reads as a noun phrase."""
 
     GENERATOR = "the load generator"
+    MACHINE = "this machine (the rig)"
     NOTHING_YET = "nothing yet"
     TASK_CPU = "tasks' CPU"
     TASK_MEMORY = "tasks' memory"
@@ -71,6 +74,9 @@ def name_bottleneck(run: Run) -> Bottleneck:
     if step.generator_bound or generator >= GENERATOR_BUSY_PCT:
         used = f"the generator used {generator:.0f}% of a core {_at(step)}"
         return Bottleneck(Part.GENERATOR, (used, "add load workers"), step.users)
+    machine = next((s for s in check_rig(run).steps if s.index == step.index and s.bound), None)
+    if machine is not None:  # tasks waited for a core, not their quota (analysis/rig.py)
+        return Bottleneck(Part.MACHINE, (*machine.reasons, "use fewer tasks or a larger machine"))
     if not (limit.broke or (knee is not None and knee.reached)):
         held = f"the SLO held and throughput still grew with users up to {step.users}"
         return Bottleneck(Part.NOTHING_YET, (held,), step.users)

@@ -5,8 +5,13 @@ interval from a block bootstrap over seconds (rightsizer.analysis.bootstrap). A 
 raw samples falls back to steps.json, without an interval. The RNG is seeded per (step,
 run, figure), so a comparison is reproducible and does not depend on which steps exist.
 
+Runs with different task counts also get each shared step per task (`StepComparison.per_task`):
+users and RPS divided among each run's tasks, the seed's "same load, more tasks" in task terms.
+CPU is per task already (the service average of the tasks' % of their reservation).
+
     comparison = compare_runs(one_task, four_tasks)
     step = comparison.step(20); step[Measure.P95].a.value, step[Measure.P95].b.value
+    step.per_task.rps_a, step.per_task.rps_b   # RPS a task carried in each run (None: same tasks)
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ _LABELS = {
     Measure.P95: "p95",
     Measure.P99: "p99",
     Measure.FAILURES: "failures",
-    Measure.CPU: "CPU",
+    Measure.CPU: "CPU per task",
 }
 _PERCENTILES = {Measure.P50: 50.0, Measure.P95: 95.0, Measure.P99: 99.0}
 
@@ -91,10 +96,42 @@ class Difference:
         return self.delta.low > 0 or self.delta.high < 0
 
 
+def divided(estimate: Estimate, tasks: int) -> Estimate:
+    """A whole-fleet figure per task (its interval scales with it)."""
+
+    def part(value: float | None) -> float | None:
+        return None if value is None else value / tasks
+
+    return Estimate(part(estimate.value), part(estimate.low), part(estimate.high))
+
+
+@dataclass(frozen=True)
+class PerTask:
+    """One shared step divided among each run's tasks: users per task and RPS per task (with
+    its interval) in A and in B."""
+
+    tasks_a: int
+    tasks_b: int
+    users_a: float
+    users_b: float
+    rps_a: Estimate
+    rps_b: Estimate
+
+    @property
+    def rps_ratio(self) -> float | None:
+        """B's RPS per task over A's; None when A's is zero or unknown."""
+        if self.rps_a.value is None or self.rps_b.value is None or self.rps_a.value == 0:
+            return None
+        return self.rps_b.value / self.rps_a.value
+
+
 @dataclass(frozen=True)
 class StepComparison:
+    """One users count both runs ran; `per_task` when their task counts differ."""
+
     users: int
     differences: tuple[Difference, ...]
+    per_task: PerTask | None = None
 
     def __getitem__(self, measure: Measure) -> Difference:
         return next(d for d in self.differences if d.measure is measure)
@@ -112,6 +149,13 @@ class Comparison:
     confidence: float
     resamples: int
     seed: int
+    tasks_a: int | None = None
+    tasks_b: int | None = None
+
+    @property
+    def per_task(self) -> bool:
+        """Both task counts are known and differ: the steps are also compared per task."""
+        return None not in (self.tasks_a, self.tasks_b) and self.tasks_a != self.tasks_b
 
     def step(self, users: int) -> StepComparison | None:
         return next((s for s in self.steps if s.users == users), None)
@@ -138,7 +182,7 @@ def compare_runs(
             for side, (run, sent, step) in enumerate(sides)
         )
         differences = tuple(_difference(m, draw_a[m], draw_b[m], confidence) for m in measures)
-        compared.append(StepComparison(users, differences))
+        compared.append(StepComparison(users, differences, _per_task(users, differences, a, b)))
     return Comparison(
         a.label,
         b.label,
@@ -148,6 +192,24 @@ def compare_runs(
         confidence,
         resamples,
         seed,
+        a.tasks,
+        b.tasks,
+    )
+
+
+def _per_task(users: int, differences: tuple[Difference, ...], a: Run, b: Run) -> PerTask | None:
+    """The step per task when both runs' task counts are known and differ."""
+    if a.tasks is None or b.tasks is None or a.tasks == b.tasks:
+        return None
+    rps = next((d for d in differences if d.measure is Measure.RPS), None)
+    rps_a, rps_b = (rps.a, rps.b) if rps is not None else (Estimate(None), Estimate(None))
+    return PerTask(
+        a.tasks,
+        b.tasks,
+        users / a.tasks,
+        users / b.tasks,
+        divided(rps_a, a.tasks),
+        divided(rps_b, b.tasks),
     )
 
 

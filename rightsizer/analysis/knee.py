@@ -42,6 +42,11 @@ class Knee:
     reached: bool
     last_linear_users: float
 
+    def passed(self, users: float) -> bool:
+        """`users` lie past the knee: it was reached and they are above the linear part (the
+        steps `find_knee` found off the line; the limit rule's knee test)."""
+        return self.reached and users > self.last_linear_users
+
     def efficiency(self, point: LoadPoint) -> float:
         """Throughput at `point` as a share of what linear growth would give."""
         return point.throughput / (self.per_user_throughput * point.users)
@@ -66,6 +71,8 @@ def find_knee(points: Sequence[LoadPoint]) -> Knee | None:
     )
     linear = ordered[:split]
     rate = _slope(linear)
+    if not (rate > 0 and math.isfinite(peak / rate)):
+        return None  # rates so small they underflow: nothing measurable to place a knee by
     return Knee(
         users=peak / rate,
         peak_throughput=peak,

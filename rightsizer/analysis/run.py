@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from rightsizer.alarms.definition import AlarmDefinition
-from rightsizer.alarms.history import HistoryItem, definitions_in, history_in
+from rightsizer.alarms.history import (
+    ActionResult,
+    HistoryItem,
+    actions_in,
+    definitions_in,
+    history_in,
+)
 from rightsizer.alarms.series import series_key
 from rightsizer.analysis.series import Series, average_across
 from rightsizer.analysis.steps import Step, parse_steps
@@ -39,6 +45,7 @@ class Alarm:
     definition: Mapping[str, Any]
     history: tuple[HistoryItem, ...] = ()
     view: tuple[Datapoint, ...] = ()
+    actions: tuple[ActionResult, ...] = ()  # what its actions did, in the order they ended
 
     @property
     def statistic(self) -> str | None:
@@ -219,12 +226,14 @@ def _alarms(
     definitions: Mapping[str, Any], history: list[HistoryItem], store: MetricStore
 ) -> tuple[Alarm, ...]:
     alarm_names = sorted(set(definitions) | {h.alarm_name for h in history})
+    outcomes = actions_in(store)
     alarms = []
     for name in alarm_names:
         raw = definitions.get(name)
         definition: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         items = tuple(h for h in history if h.alarm_name == name)
-        alarms.append(Alarm(name, definition, items, _view(definition, store)))
+        done = tuple(a for a in outcomes if a.alarm_name == name)
+        alarms.append(Alarm(name, definition, items, _view(definition, store), done))
     return tuple(alarms)
 
 

@@ -1,9 +1,12 @@
 """Users at the SLO: the most users a run served while p95 and failures stayed within the SLO.
 
 The SLO itself is rightsizer.slo.Slo (the one the run recorded in its manifest); this module
-judges steps against it. Steps are judged in users order, not run order, so a run that refines
+judges steps against it, by the one rule of rightsizer.analysis.limit (`slo_verdict`: a step
+that served nothing missed it; a step that says nothing is not judged; a step left for its
+repeat is not judged). Steps are judged in users order, not run order, so a run that refines
 between the last good and the first bad step afterwards (1, 3, 20, then 10, 6; or a
-`--users auto` search) gets the right answer.
+`--users auto` search) gets the right answer. This is the SLO alone; the limit (the SLO and
+the knee, bracketed) is `rightsizer.analysis.limit.limit_of_steps`.
 
     limit = users_at_slo(run.steps, Slo(p95_ms=1000, failure_pct=1))
     limit.last_good.users, limit.first_bad.users, limit.users   # measured, measured, estimate
@@ -15,6 +18,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rightsizer.analysis.limit import LimitPoint, Verdict, crossing, repeated, slo_verdict
 from rightsizer.analysis.steps import Step
 from rightsizer.slo import Slo
 
@@ -23,15 +27,16 @@ MEASURED = "measured: last good step"
 
 
 def verdict(step: Step, slo: Slo) -> bool | None:
-    """True when `step` met `slo`, False when it missed it, None when it measured no p95
-    (no request finished in its steady window: nothing to judge)."""
-    if step.p95_ms is None:
-        return None
-    return slo.met(step.p95_ms, step.failure_pct)
+    """True when `step` met `slo`, False when it missed it or served nothing (users, but no
+    request sent in its steady window came back), None when it says nothing to judge."""
+    judged = slo_verdict(LimitPoint.of_step(step), slo)
+    return None if judged is Verdict.UNKNOWN else judged is Verdict.MET
 
 
 def breaches(step: Step, slo: Slo) -> list[str]:
     """Why `step` missed `slo`, as short phrases (empty when it met it)."""
+    if slo_verdict(LimitPoint.of_step(step), slo) is Verdict.SILENT:
+        return ["nothing served in the steady window"]
     return slo.breaches(step.p95_ms, step.failure_pct)
 
 
@@ -61,9 +66,11 @@ class SloLimit:
 
 
 def users_at_slo(steps: Sequence[Step], slo: Slo) -> SloLimit:
-    """Judge every step that has a p95 against `slo`."""
+    """Judge every step that says something against `slo`."""
+    left = {p.index for p in repeated([LimitPoint.of_step(s) for s in steps], slo)}
     judged = sorted(
-        (s for s in steps if verdict(s, slo) is not None), key=lambda s: (s.users, s.index)
+        (s for s in steps if s.index not in left and verdict(s, slo) is not None),
+        key=lambda s: (s.users, s.index),
     )
     first_bad = next((s for s in judged if not verdict(s, slo)), None)
     below = [s for s in judged if first_bad is None or s.users < first_bad.users]
@@ -73,27 +80,11 @@ def users_at_slo(steps: Sequence[Step], slo: Slo) -> SloLimit:
         users = float(last_good.users) if last_good else None
         return SloLimit(slo, last_good, None, users)
     reasons = tuple(breaches(first_bad, slo))
-    crossing = _crossing(slo, last_good, first_bad)
-    if crossing is None:
+    estimate = crossing(slo, last_good, first_bad)
+    if estimate is None:
         fallback = float(last_good.users) if last_good else None
         return SloLimit(slo, last_good, first_bad, fallback, reasons)
-    return SloLimit(slo, last_good, first_bad, crossing, reasons, interpolated=True)
-
-
-def _crossing(slo: Slo, good: Step | None, bad: Step) -> float | None:
-    """Where the breaking figure crosses its limit between `good` and `bad`; None when no
-    figure can be interpolated (no good step, or the figures do not bracket the limit)."""
-    if good is None:
-        return None
-    estimates = []
-    for limit, low, high in (
-        (slo.p95_ms, good.p95_ms, bad.p95_ms),
-        (slo.failure_pct, good.failure_pct, bad.failure_pct),
-    ):
-        if low is not None and high is not None and high >= limit > low:
-            share = (limit - low) / (high - low)
-            estimates.append(good.users + share * (bad.users - good.users))
-    return min(estimates) if estimates else None
+    return SloLimit(slo, last_good, first_bad, estimate, reasons, interpolated=True)
 
 
 def value_at_users(steps: Sequence[Step], users: float, attribute: str) -> float | None:

@@ -156,6 +156,21 @@ def write_pid(procs_file: Path, pid: int) -> None:
         raise CgroupError(f"cannot put pid {pid} into {procs_file} ({exc.strerror})") from exc
 
 
+def kill_all(procs_file: Path) -> bool:
+    """SIGKILL every process in the group of `procs_file` at once through its `cgroup.kill`
+    (cgroup v2, Linux 5.14+): the kernel picks them, so no pid is read and no pid can be
+    recycled; False when the group has no such file (v1, older kernels, uncapped)."""
+    kill_file = procs_file.parent / "cgroup.kill"
+    if procs_file.name != "cgroup.procs" or not kill_file.exists():
+        return False
+    try:
+        with kill_file.open("w") as handle:
+            handle.write("1")
+    except OSError:
+        return False
+    return True
+
+
 def read_pids(procs_file: Path) -> list[int]:
     try:
         return [int(line) for line in procs_file.read_text().split()]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from rightsizer.analysis.threshold import GROWTH_PCT, REACTION_S
 from rightsizer.cli._common import (
     SloFailuresOption,
     SloP95Option,
@@ -14,15 +15,23 @@ from rightsizer.cli._common import (
     err,
     guarded,
     out,
+    settings_from,
     slo_from,
 )
+from rightsizer.cli.settings_options import Flags, with_settings
+from rightsizer.config import FLEET_KEYS
 from rightsizer.errors import EXIT_INTERRUPTED, UsageError
 from rightsizer.slo import Slo
 
+# The demo chooses its own task counts (1, then --tasks) and sizes (the settings' cpu, memory).
+DEMO_KEYS = tuple(key for key in FLEET_KEYS if key != "tasks")
+
 
 @guarded
+@with_settings(*DEMO_KEYS)
 def demo(
     ctx: typer.Context,
+    flags: Flags,
     *,
     quick: Annotated[
         bool, typer.Option("--quick", help="Shorter steps (about 2 minutes); coarser answers.")
@@ -36,6 +45,21 @@ def demo(
     headroom: Annotated[
         float, typer.Option("--headroom", help="Share of each task kept free when sizing.")
     ] = 0.3,
+    tasks: Annotated[
+        int, typer.Option("--tasks", help="Tasks of the second fleet (the first has one).")
+    ] = 4,
+    reaction_time: Annotated[
+        float,
+        typer.Option(
+            "--reaction-time",
+            help="Seconds from the load crossing the alarm to a new task serving: alarm period "
+            "x datapoints (60 x 1) + task start and health checks (120).",
+        ),
+    ] = REACTION_S,
+    growth: Annotated[
+        float,
+        typer.Option("--growth", help="How fast the load may grow, % of a task's limit a minute."),
+    ] = GROWTH_PCT,
     slo_p95_ms: SloP95Option = Slo.p95_ms,
     slo_failures: SloFailuresOption = Slo.failure_pct,
 ) -> None:
@@ -51,12 +75,25 @@ def demo(
         raise UsageError(f"--target-users: {target_users}; give 1 or more users")
     if not 0 <= headroom < 1:
         raise UsageError(f"--headroom: {headroom:g}; give a share from 0 to below 1, e.g. 0.3")
+    if not 2 <= tasks <= 64:
+        raise UsageError(f"--tasks: {tasks}; give 2 to 64 tasks for the second fleet")
+    if not 0 < reaction_time <= 3600:
+        raise UsageError(f"--reaction-time: {reaction_time:g}; give seconds, e.g. 180")
+    if not 0 < growth <= 100:
+        raise UsageError(f"--growth: {growth:g}; give % of the limit a minute, e.g. 10")
+    settings = settings_from(ctx, **flags)  # checked here, once; each phase resolves the same
     plan = DemoPlan(
         out=out_dir,
         quick=quick,
         slo=slo_from(slo_p95_ms, slo_failures),
         target_users=target_users,
         headroom=headroom,
+        task_counts=(1, tasks),
+        reaction_s=reaction_time,
+        growth_pct=growth,
+        cpu=settings.cpu,
+        memory=settings.memory,
+        flags=tuple((key, value) for key, value in flags.items() if value is not None),
     )
     result = run_experiment(plan, err, config_file(ctx))
     if result.conclusion is not None:

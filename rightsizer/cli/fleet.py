@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,8 +13,9 @@ import typer
 from rich.table import Table
 
 from rightsizer.cli._common import config_file, err, guarded, out, settings_from
-from rightsizer.config import Settings
-from rightsizer.errors import RightsizerError, UnavailableError, UsageError
+from rightsizer.cli.settings_options import Flags, with_settings
+from rightsizer.config import FLEET_KEYS, Settings, env_name, flag_name
+from rightsizer.errors import RightsizerError, UnavailableError
 from rightsizer.fleet.control import fetch_status
 from rightsizer.fleet.spec import FleetSpec
 from rightsizer.fleet.state import STATE_FILE, read_state
@@ -43,39 +44,35 @@ def _describe(document: dict[str, Any]) -> str:
     return f"{document['url']}  ({tasks} task{'s' * (tasks != 1)}, {size} each, {caps}, {lb})"
 
 
+def _child_env(settings: Settings) -> dict[str, str]:
+    """The detached supervisor's environment: ours, with the resolved database URL."""
+    return {**os.environ, env_name("db"): settings.db}
+
+
 def _child_argv(settings: Settings, metrics_db: Path | None, config: Path | None) -> list[str]:
-    """The detached supervisor's arguments: the resolved values, so it cannot resolve others."""
+    """The detached supervisor's arguments: every resolved value, so it cannot resolve others.
+
+    The database URL may hold a password: it goes by the environment (`_child_env`), not on
+    `ps`."""
     argv = ["--config", str(config)] if config else []
-    argv += ["up", "--tasks", str(settings.tasks), "--cpu", f"{settings.cpu:g}"]
-    argv += ["--memory", str(settings.memory), "--port", str(settings.port), "--lb", settings.lb]
-    if settings.task_cmd:
-        argv += ["--task-cmd", settings.task_cmd]
+    argv.append("up")
+    for key, value in settings.as_dict().items():
+        if value is not None and key != "db":
+            argv += [flag_name(key), f"{value:g}" if isinstance(value, float) else str(value)]
     if metrics_db:
         argv += ["--metrics-db", str(metrics_db.resolve())]
     return argv
 
 
 @guarded
+@with_settings(*FLEET_KEYS)
 def up(
     ctx: typer.Context,
+    flags: Flags,
     *,
-    tasks: Annotated[int | None, typer.Option(help="Number of tasks (ECS desired count).")] = None,
-    cpu: Annotated[float | None, typer.Option(help="vCPU per task (hard CFS quota).")] = None,
-    memory: Annotated[int | None, typer.Option(help="MiB per task (hard memory limit).")] = None,
-    task_cmd: Annotated[
-        str | None,
-        typer.Option(
-            help='Task command with {port}, e.g. "python app.py {port}" (default: the uploader).'
-        ),
-    ] = None,
-    port: Annotated[int | None, typer.Option(help="Port of the fleet's URL (0: any).")] = None,
-    lb: Annotated[str | None, typer.Option(help="roundrobin, leastconn or none (1 task).")] = None,
     detach_: Annotated[
         bool, typer.Option("--detach", help="Run in the background; stop with `down`.")
     ] = False,
-    health_path: Annotated[
-        str, typer.Option(help="Path HAProxy checks on each task; 200 means healthy.")
-    ] = "/healthz",
     metrics_db: Annotated[
         Path | None, typer.Option(help="Record every sample into this metric store (SQLite).")
     ] = None,
@@ -83,17 +80,12 @@ def up(
     workdir: Annotated[Path | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Start N capped tasks behind HAProxy and print the URL; Ctrl-C stops everything."""
-    settings = settings_from(
-        ctx, tasks=tasks, cpu=cpu, memory=memory, task_cmd=task_cmd, port=port, lb=lb
-    )
-    if not health_path.startswith("/") or any(c.isspace() for c in health_path):
-        raise UsageError(f"--health-path: expected a path such as /healthz, got {health_path!r}")
-    spec = dataclasses.replace(FleetSpec.from_settings(settings), health_path=health_path)
+    settings = settings_from(ctx, **flags)
+    spec = FleetSpec.from_settings(settings)
     _log_to_stderr()
     if detach_:
-        config = config_file(ctx)
-        argv = [*_child_argv(settings, metrics_db, config), "--health-path", health_path]
-        document = detach(argv, settings.state_dir)
+        argv = _child_argv(settings, metrics_db, config_file(ctx))
+        document = detach(argv, settings.state_dir, env=_child_env(settings))
         for warning in document.get("warnings", []):
             err.print(f"warning: {warning}", markup=False)
         out.print(_describe(document), markup=False)
@@ -109,9 +101,10 @@ def up(
 
 
 @guarded
-def down_command(ctx: typer.Context) -> None:
+@with_settings("state_dir", "cgroup_root")
+def down_command(ctx: typer.Context, flags: Flags) -> None:
     """Stop the fleet started with `up --detach` (or a foreground one from another shell)."""
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, **flags)
     report = down(settings.state_dir, settings.cgroup_root)
     if report.pid is None:
         out.print(f"no fleet is up for {settings.state_dir}")
@@ -127,13 +120,15 @@ def down_command(ctx: typer.Context) -> None:
 
 
 @guarded
+@with_settings("state_dir")
 def status_command(
     ctx: typer.Context,
+    flags: Flags,
     *,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status JSON.")] = False,
 ) -> None:
     """URL, healthy hosts, and each task's CPU and memory over the last seconds."""
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, **flags)
     document = read_state(settings.state_dir / STATE_FILE)
     control = document.get("control_url") if document else None
     if not isinstance(control, str):

@@ -4,9 +4,11 @@ rightsizer.report.html, print."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from rightsizer.cli._common import err, guarded, out
 from rightsizer.errors import UsageError
@@ -47,15 +49,43 @@ def compare_command(
         typer.Option("--out", help=f"Where to write the page (default: RUN_B/{COMPARE})."),
     ] = None,
 ) -> None:
-    """Print step-by-step differences with bootstrap intervals and write compare.html."""
-    from rightsizer.report.html import write_comparison
+    """Print step-by-step differences with bootstrap intervals (and per task, when the task
+    counts differ) and write compare.html."""
+    from rightsizer.analysis.run import load_run
+    from rightsizer.report.html import left_out, per_task_rows, write_comparison
     from rightsizer.report.terminal import comparison_table
 
-    target, comparison = write_comparison(run_a, run_b, _html_target(out_file))
-    out.print(comparison_table(comparison))
-    if not comparison.steps:
-        err.print("note: the runs share no users count; nothing to compare step by step")
+    runs = (load_run(run_a), load_run(run_b))
+    target, comparison = write_comparison(run_a, run_b, _html_target(out_file), runs=runs)
+    if comparison.steps:
+        out.print(comparison_table(comparison))
+    rows = per_task_rows(comparison)
+    if rows:
+        out.print(_per_task_table(rows, comparison.tasks_a, comparison.tasks_b))
+    for reason in left_out(*runs, comparison).values():
+        err.print(f"note: {reason}", markup=False)
     out.print(f"wrote {target}", markup=False)
+
+
+def _per_task_table(rows: list[dict[str, Any]], tasks_a: int | None, tasks_b: int | None) -> Table:
+    """The per-task rows of the comparison as a terminal table."""
+    table = Table(title=f"per task: A with {tasks_a}, B with {tasks_b}")
+    columns = (
+        ("users", "users"),
+        ("A users/task", "users_a"),
+        ("B users/task", "users_b"),
+        ("A RPS/task", "rps_a"),
+        ("B RPS/task", "rps_b"),
+        ("B interval", "rps_b_ci"),
+        ("B / A", "rps_ratio"),
+        ("A CPU/task", "cpu_a"),
+        ("B CPU/task", "cpu_b"),
+    )
+    for header, _ in columns:
+        table.add_column(header, justify="right")
+    for row in rows:
+        table.add_row(*(escape(str(row[key])) for _, key in columns))
+    return table
 
 
 def _html_target(path: Path | None) -> Path | None:

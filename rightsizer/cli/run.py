@@ -23,11 +23,14 @@ from rightsizer.cli._common import (
     settings_from,
     slo_from,
 )
+from rightsizer.cli.settings_options import Flags, with_settings
+from rightsizer.config import FLEET_KEYS, UPLOADER_KEYS, flag_name
 from rightsizer.errors import EXIT_INTERRUPTED, UsageError
 from rightsizer.load.plan import MAX_USERS, RunPlan
 from rightsizer.load.progress import steps_table
 from rightsizer.load.run import RunRequest, execute
 from rightsizer.load.search import SearchLimits
+from rightsizer.load.spec import DRAIN_TIMEOUT
 from rightsizer.scenarios import UPLOADER
 from rightsizer.slo import Slo
 from rightsizer.web.options import DEFAULT_HOST, DEFAULT_PORT, WebOptions, redact
@@ -39,8 +42,10 @@ WEB = "Web UI"
 
 
 @guarded
+@with_settings(*FLEET_KEYS)
 def run(
     ctx: typer.Context,
+    flags: Flags,
     *,
     locustfile: Annotated[
         Path | None,
@@ -75,6 +80,14 @@ def run(
             "until every alarm has been evaluated on a period after the load).",
         ),
     ] = None,
+    drain_timeout: Annotated[
+        float,
+        typer.Option(
+            "--drain-timeout",
+            help="Seconds the requests in flight may take once the load stops; then they are "
+            "cut and counted.",
+        ),
+    ] = DRAIN_TIMEOUT,
     search_from: Annotated[
         int | None,
         typer.Option(
@@ -88,29 +101,6 @@ def run(
     slo_failures: SloFailuresOption = Slo.failure_pct,
     host: Annotated[
         str | None, typer.Option("--host", help="Drive this running target instead of a fleet.")
-    ] = None,
-    tasks: Annotated[
-        int | None, typer.Option("--tasks", help="Tasks in the fleet.", rich_help_panel=FLEET)
-    ] = None,
-    cpu: Annotated[
-        float | None, typer.Option("--cpu", help="vCPU per task.", rich_help_panel=FLEET)
-    ] = None,
-    memory: Annotated[
-        int | None, typer.Option("--memory", help="MiB per task.", rich_help_panel=FLEET)
-    ] = None,
-    task_cmd: Annotated[
-        str | None,
-        typer.Option(
-            "--task-cmd", help="Task command serving HTTP on {port}.", rich_help_panel=FLEET
-        ),
-    ] = None,
-    port: Annotated[
-        int | None,
-        typer.Option("--port", help="Load balancer port (0: any).", rich_help_panel=FLEET),
-    ] = None,
-    lb: Annotated[
-        str | None,
-        typer.Option("--lb", help="roundrobin, leastconn or none.", rich_help_panel=FLEET),
     ] = None,
     reset: Annotated[
         bool | None,
@@ -196,13 +186,12 @@ def run(
     if (users is None and web_options is None) or (users is not None and step_time is None):
         missing = "--users" if users is None else "--step-time"
         raise UsageError(f"{missing}: required; e.g. --users 1,3,20 --step-time 60 (or --web)")
-    fleet = {"tasks": tasks, "cpu": cpu, "memory": memory, "task_cmd": task_cmd, "lb": lb}
-    if host is not None and any(v is not None for v in (*fleet.values(), port)):
-        given = next(k for k, v in {**fleet, "port": port}.items() if v is not None)
+    fleet_only = [k for k in FLEET_KEYS if k not in UPLOADER_KEYS and flags[k] is not None]
+    if host is not None and fleet_only:
         raise UsageError(
-            f"--{given.replace('_', '-')}: fleet options do not apply with --host; drop one"
+            f"{flag_name(fleet_only[0])}: fleet options do not apply with --host; drop one"
         )
-    settings = settings_from(ctx, port=port, **fleet)
+    settings = settings_from(ctx, **flags)
     slo = slo_from(slo_p95_ms, slo_failures)
     if not 2 <= max_steps <= 100:
         raise UsageError(f"--max-steps: {max_steps}; give 2 to 100")
@@ -235,6 +224,7 @@ def run(
         cooldown_fixed=cooldown is not None,
         report=report,
         web=web_options,
+        drain_timeout=drain_timeout,
     )
     result = execute(request, err)
     if result.steps:

@@ -9,61 +9,47 @@ import click
 import typer
 
 from rightsizer.cli._common import guarded, out, settings_from
+from rightsizer.cli.settings_options import Flags, with_settings
+from rightsizer.config import UPLOADER_KEYS
 from rightsizer.errors import RightsizerError
 from rightsizer.uploader import reset as resetting
 from rightsizer.uploader import server
 from rightsizer.uploader.files import DirState
+from rightsizer.uploader.repair import RepairResult
+from rightsizer.uploader.repair import repair as repair_store
+from rightsizer.uploader.verify import VerifyReport
 from rightsizer.uploader.verify import verify as verify_store
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL of the database ($RIGHTSIZER_DB).")
-]
-DataDirOption = Annotated[
-    str | None,
-    typer.Option("--data-dir", help="Where uploads are stored ($RIGHTSIZER_DATA_DIR)."),
-]
+# The settings each command reads (their flags come from rightsizer.config's definition).
+DATA_KEYS = ("state_dir", "db", "data_dir")
 
 
 @guarded
+@with_settings(*UPLOADER_KEYS, "port")
 def serve(
     ctx: typer.Context,
+    flags: Flags,
     *,
-    port: Annotated[int | None, typer.Option("--port", help="Port (0: any free one).")] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    db: DbOption = None,
-    data_dir: DataDirOption = None,
-    max_upload_mb: Annotated[
-        float | None, typer.Option("--max-upload-mb", help="Largest accepted upload, MiB.")
-    ] = None,
-    keepalive: Annotated[
-        float | None, typer.Option("--keepalive", help="HTTP keep-alive, seconds.")
-    ] = None,
 ) -> None:
     """Serve the reference uploader in the foreground until Ctrl-C or SIGTERM."""
-    settings = settings_from(
-        ctx,
-        port=port,
-        db=db,
-        data_dir=data_dir,
-        max_upload_mb=max_upload_mb,
-        keepalive=keepalive,
-    )
+    settings = settings_from(ctx, **flags)
     server.serve(settings, host=host, port=settings.port)
 
 
 @guarded
+@with_settings(*DATA_KEYS)
 def reset(
     ctx: typer.Context,
+    flags: Flags,
     *,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be deleted; change nothing.")
     ] = False,
-    db: DbOption = None,
-    data_dir: DataDirOption = None,
 ) -> None:
     """Empty the uploader's tables and delete its stored files (only its own)."""
-    settings = settings_from(ctx, db=db, data_dir=data_dir)
+    settings = settings_from(ctx, **flags)
     plan = resetting.plan_reset(settings)
     _show_plan(plan)
     if dry_run:
@@ -82,32 +68,68 @@ def reset(
 
 
 @guarded
+@with_settings(*DATA_KEYS)
 def verify(
     ctx: typer.Context,
+    flags: Flags,
     *,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    db: DbOption = None,
-    data_dir: DataDirOption = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="First settle what a crash left: delete stale partial uploads, quarantine "
+            "orphan files as *.orphan (only unlocked files last written over an hour ago).",
+        ),
+    ] = False,
 ) -> None:
     """Check rows against stored files; exit 0 when consistent, 1 when not."""
-    settings = settings_from(ctx, db=db, data_dir=data_dir)
+    settings = settings_from(ctx, **flags)
+    repaired = repair_store(settings) if repair else None
     report = verify_store(settings)
     if as_json:
-        typer.echo(json.dumps(report.as_dict()))
+        document = report.as_dict()
+        if repaired is not None:
+            document["repaired"] = repaired.as_dict()
+        typer.echo(json.dumps(document))
     else:
-        verdict = "consistent" if report.consistent else "NOT consistent"
-        out.print(f"{report.rows} rows, {report.files} files: {verdict}", markup=False)
-        for name in report.missing_files:
-            out.print(f"  missing file: {name}", markup=False)
-        for name in report.orphan_files:
-            out.print(f"  orphan file (no row): {name}", markup=False)
-        for m in report.mismatched:
-            out.print(
-                f"  changed file: {m.stored_name} (row {m.id}: size {m.expected_size} -> "
-                f"{m.actual_size}, sha256 {m.expected_sha256[:12]} -> {m.actual_sha256[:12]})",
-                markup=False,
-            )
+        if repaired is not None:
+            _show_repair(repaired)
+        _show_report(report)
     raise typer.Exit(0 if report.consistent else 1)
+
+
+def _show_repair(result: RepairResult) -> None:
+    out.print(
+        f"repair: removed {len(result.removed_partials)} stale partial uploads, quarantined "
+        f"{len(result.quarantined)} orphan files, left {len(result.left)} (in use or recent)",
+        markup=False,
+    )
+    for name in result.quarantined:
+        out.print(f"  quarantined: {name} -> {name.removesuffix('.upload')}.orphan", markup=False)
+    for name in result.left:
+        out.print(f"  left for later: {name}", markup=False)
+
+
+def _show_report(report: VerifyReport) -> None:
+    verdict = "consistent" if report.consistent else "NOT consistent"
+    out.print(f"{report.rows} rows, {report.files} files: {verdict}", markup=False)
+    for name in report.missing_files:
+        out.print(f"  missing file: {name}", markup=False)
+    for name in report.orphan_files:
+        out.print(f"  orphan file (no row): {name}", markup=False)
+    for m in report.mismatched:
+        out.print(
+            f"  changed file: {m.stored_name} (row {m.id}: size {m.expected_size} -> "
+            f"{m.actual_size}, sha256 {m.expected_sha256[:12]} -> {m.actual_sha256[:12]})",
+            markup=False,
+        )
+    for name in report.stale_partials:
+        out.print(f"  stale partial upload (a crash left it): {name}", markup=False)
+    if report.stale_partials or report.orphan_files:
+        out.print("  `rightsizer verify --repair` settles these", markup=False)
+    for name in report.quarantined_files:
+        out.print(f"  quarantined earlier (no row): {name}", markup=False)
 
 
 def _show_plan(plan: resetting.ResetPlan) -> None:

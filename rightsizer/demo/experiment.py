@@ -8,7 +8,6 @@ report.html), compare.html, answer.json and demo.json (phases and wall time).
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from rightsizer.analysis.knee import find_knee
-from rightsizer.analysis.steps import load_points
+from rightsizer.analysis.slo import users_at_slo
 from rightsizer.demo.phase import PhaseResult, phase_command, run_phase
 from rightsizer.demo.plan import DemoPlan
 from rightsizer.errors import UsageError
@@ -51,17 +49,17 @@ def preflight() -> None:
 
 
 def second_start(plan: DemoPlan, first_run: Path) -> int | None:
-    """Where the second fleet's search starts: `plan.second_start` x its task count x the
-    first fleet's knee, where its throughput stopped growing (a steadier figure than the last
-    good step, which short steps flatter); None when the first run measured no throughput."""
+    """Where the second fleet's search starts: at a load the first fleet ran, so both runs
+    share a step and the comparison sets them side by side (the seed's run #4 against run #5,
+    the same users on 1 task and on 4). The lowest step that broke the SLO on the first fleet
+    (the load it could not carry), else its highest step within the SLO; None when the first
+    run judged no step. The search climbs from there towards the second fleet's own limit."""
     try:
-        knee = find_knee(load_points(read_steps(RunDir.open(first_run))))
+        limit = users_at_slo(read_steps(RunDir.open(first_run)), plan.slo)
     except UsageError:
         return None
-    if knee is None:
-        return None
-    ratio = plan.task_counts[1] / plan.task_counts[0]
-    return max(1, math.floor(knee.users * ratio * plan.second_start))
+    step = limit.first_bad or limit.last_good
+    return step.users if step is not None else None
 
 
 def run_experiment(plan: DemoPlan, console: Console, config_file: Path | None = None) -> DemoResult:

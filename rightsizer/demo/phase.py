@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from rightsizer.config import flag_name
 from rightsizer.demo.plan import DemoPlan
 from rightsizer.errors import EXIT_INTERRUPTED, RightsizerError
 
@@ -63,6 +64,11 @@ def phase_command(
         "--out", str(out),
         "--label", f"{tasks}-task" + ("s" if tasks > 1 else ""),
     ]  # fmt: skip
+    for key, value in plan.flags:
+        if key not in ("cpu", "memory", "port", "lb"):  # those are set above, from the plan
+            command += [flag_name(key), f"{value:g}" if isinstance(value, float) else str(value)]
+        elif key in ("port", "lb"):
+            command[command.index(flag_name(key)) + 1] = str(value)
     search_from = search_from or plan.first_users(tasks)
     if search_from is not None:
         command += ["--search-from", str(search_from)]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rightsizer.alarms.sources import seed_alarm
+from rightsizer.analysis.threshold import GROWTH_PCT, REACTION_S
 from rightsizer.rundir import write_json
 from rightsizer.slo import Slo
 
@@ -34,6 +36,12 @@ class DemoPlan:
     cpu: float = 0.25
     memory: int = 512
     alarm_period: int = ALARM_PERIOD
+    # The threshold rule's inputs (rightsizer.analysis.threshold): the user's reaction time T
+    # in seconds and the load's growth g in % of the limit a minute.
+    reaction_s: float = REACTION_S
+    growth_pct: float = GROWTH_PCT
+    # Settings flags the user gave (key, value), handed on to each phase's `rightsizer run`.
+    flags: tuple[tuple[str, Any], ...] = ()
 
     @property
     def step_time(self) -> float:
@@ -45,18 +53,13 @@ class DemoPlan:
         return 0.3 if self.quick else 0.25
 
     def max_steps(self, tasks: int) -> int:
-        """The first fleet searches from scratch; the second starts near the first's answer."""
+        """The first fleet searches from scratch; the second starts at a load the first ran
+        (its first step, for the comparison), then climbs from there: one step more than it
+        needs to search."""
         first = tasks == self.task_counts[0]
         if self.quick:
-            return 6 if first else 3
-        return 9 if first else 6
-
-    @property
-    def second_start(self) -> float:
-        """Where the second fleet's search starts, as a share of its task count times the
-        first fleet's knee: low enough to measure a good step first (tasks on one machine
-        share its cores, so N tasks rarely reach N times one task's knee)."""
-        return 0.45
+            return 6 if first else 4
+        return 9 if first else 7
 
     def first_users(self, tasks: int) -> int | None:
         """Where the first fleet's search starts (None: the search's default, 10 a task);

@@ -6,12 +6,17 @@ GET /status    the status JSON of `rightsizer status --json` (asks HAProxy, or e
 GET /samples   the latest sampling tick as JSON, from memory only: cheap enough to poll every
                second while load runs, and it sends nothing to the tasks being measured
 
+A request whose Host is not 127.0.0.1 or localhost gets 421 (no DNS rebinding); at most
+`MAX_CONNECTIONS` connections are served at once (503 beyond), each dropped after
+`SOCKET_TIMEOUT` seconds of silence.
+
     fetch_status(state["control_url"])                     # UnavailableError if no good answer
     task_average(fetch_status(url, path=SAMPLES_PATH))     # mean task CPUUtilization, or None
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import math
@@ -32,6 +37,9 @@ STATUS_PATH = "/status"
 SAMPLES_PATH = "/samples"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _MAX_REPLY = 8 * 1024 * 1024
+MAX_CONNECTIONS = 16  # Prometheus, `status`, a run's poll: a few at a time
+SOCKET_TIMEOUT = 10.0  # seconds a connection may stay silent
+_BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
 def samples_document(recent: Recent) -> dict[str, Any]:
@@ -104,22 +112,79 @@ def fetch_status(control_url: str, timeout: float = 5.0, path: str = STATUS_PATH
     return document
 
 
-class ControlServer:
-    """Serves /metrics, /status and /samples from a thread until `stop()`."""
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most `max_connections` at once: one more is answered 503
+    and closed at once, from the accepting thread, without a thread of its own."""
+
+    daemon_threads = True
 
     def __init__(
-        self, registry: CollectorRegistry, status: Callable[[], dict[str, Any]], recent: Recent
+        self, handler: type[BaseHTTPRequestHandler], max_connections: int, timeout: float
+    ) -> None:
+        super().__init__((LOOPBACK, 0), handler)
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._refusal_timeout = timeout
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.settimeout(self._refusal_timeout)
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        # ThreadingMixIn's, with the slot freed before the client sees the connection close.
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 (reported by socketserver, as ThreadingMixIn does)
+            self.handle_error(request, client_address)
+        finally:
+            self._slots.release()
+            self.shutdown_request(request)
+
+
+class ControlServer:
+    """Serves /metrics, /status and /samples from a thread until `stop()`.
+
+    Only to requests whose Host names the address it is bound to (127.0.0.1 or localhost):
+    a web page the operator opens cannot read it through DNS rebinding. At
+    most `max_connections` at once, each closed after `timeout` seconds of silence."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        status: Callable[[], dict[str, Any]],
+        recent: Recent,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        timeout: float = SOCKET_TIMEOUT,
     ) -> None:
         self._registry = registry
         self._status = status
         self._recent = recent
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _BoundedServer(self._handler(timeout), max_connections, timeout)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def port(self) -> int:
+        port: int = self._server.server_address[1]
+        return port
+
+    def allowed_hosts(self) -> frozenset[str]:
+        """The Host header values it answers: its own address, by number or as localhost,
+        with or without its port."""
+        names = (LOOPBACK, "localhost")
+        return frozenset([*names, *(f"{name}:{self.port}" for name in names)])
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -133,11 +198,15 @@ class ControlServer:
             self._thread.join(timeout=5)
         self._server.server_close()
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self, timeout: float) -> type[BaseHTTPRequestHandler]:
         control = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                host = (self.headers.get("Host") or "").strip().lower()
+                if host not in control.allowed_hosts():
+                    self._send(421, "text/plain", b"wrong Host: use " + control.url.encode())
+                    return
                 path = self.path.split("?", 1)[0]
                 if path == "/metrics":
                     self._send(200, CONTENT_TYPE_LATEST, generate_latest(control._registry))
@@ -161,4 +230,5 @@ class ControlServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # scrapes every few seconds would flood the supervisor's log
 
+        Handler.timeout = timeout  # the socket's (StreamRequestHandler): drops silent clients
         return Handler

@@ -33,17 +33,22 @@ from rightsizer.fleet.spec import FleetSpec
 from rightsizer.fleet.sweep import sweep
 from rightsizer.fleet.task import TaskState
 from rightsizer.metrics.haproxy_sampler import HAProxySampler
+from rightsizer.metrics.machine_sampler import MachineSampler
 from rightsizer.metrics.prometheus import private_registry
 from rightsizer.metrics.sampler import Sampler, SamplingLoop
 from rightsizer.metrics.store import MetricStore
 from rightsizer.metrics.task_sampler import TaskSampler, TaskView
+from rightsizer.private_path import check_private
 
 log = logging.getLogger("rightsizer.fleet")
 _TEND_INTERVAL = 0.1
 
 
 class Fleet:
-    """N tasks behind HAProxy (or one task alone with `Balancing.NONE`), sampled each tick."""
+    """N tasks behind HAProxy (or one task alone with `Balancing.NONE`), sampled each tick.
+
+    `ledger_dir` holds the records of the processes it starts (`rightsizer.fleet.ledger`); a
+    supervisor passes its state directory's, and the default is one in the fleet's workdir."""
 
     def __init__(
         self,
@@ -57,7 +62,7 @@ class Fleet:
         self.store = store
         self.name = parent_name()
         self.warnings: list[str] = []
-        self._ledger_dir = ledger_dir or default_directory()
+        self._ledger_dir = ledger_dir or default_directory(spec.workdir)
         self._with_control = control
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -130,8 +135,10 @@ class Fleet:
             self.warnings.append(self.choice.warning)
         for warning in self.warnings:
             log.warning("%s", warning)
-        # A short path: a unix socket path may not exceed 107 bytes.
+        # A short path: a unix socket path may not exceed 107 bytes. mkdtemp makes it ours,
+        # 0700, under a name nobody could have taken first; checked like every other.
         self._socket_dir = Path(tempfile.mkdtemp(prefix="rightsizer-"))
+        check_private(self._socket_dir)
         self._ledger = Ledger(self._ledger_dir, self.name)
         self.scheduler = Scheduler(self.spec, self.choice.driver, self._ledger, self._socket_dir)
 
@@ -158,6 +165,10 @@ class Fleet:
                 scheduler.haproxy.api, self, BACKEND, spec.load_balancer
             )
             samplers.append(self.haproxy_sampler)
+        haproxy = scheduler.haproxy
+        samplers.append(
+            MachineSampler(self, lambda: haproxy.pid if haproxy else None, service=spec.service)
+        )
         self.sampling = SamplingLoop(samplers, spec.sample_interval, self.store)
         self.sampling.start()
         if self._with_control:

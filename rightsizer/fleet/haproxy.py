@@ -8,6 +8,7 @@ another process takes it first (HAProxy exits with "cannot bind"), we pick anoth
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import subprocess
 import time
@@ -15,9 +16,11 @@ from pathlib import Path
 
 from rightsizer.errors import UnavailableError, UsageError
 from rightsizer.fleet.child import child_setup
+from rightsizer.fleet.environment import child_environment
 from rightsizer.fleet.haproxy_config import LbConfig, render
 from rightsizer.fleet.ports import free_port, is_listening
 from rightsizer.fleet.stats_socket import StatsSocket
+from rightsizer.private_path import check_private
 from rightsizer.process import stop_child, tail
 
 HAPROXY = Path("/usr/sbin/haproxy")
@@ -94,6 +97,7 @@ class HAProxy:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env=child_environment(os.environ),  # without rightsizer's secrets
                 preexec_fn=child_setup(),  # noqa: PLW1509 (dies with us; see child.py)
                 start_new_session=True,
             )
@@ -103,6 +107,7 @@ class HAProxy:
             if process.poll() is not None:
                 return None  # most often: the port was taken between our pick and its bind
             if config.socket.exists() and is_listening(config.port):
+                check_private(config.socket)  # the admin socket we are about to trust
                 return proxy
             time.sleep(0.02)
         proxy.stop()

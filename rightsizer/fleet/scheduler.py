@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rightsizer.cgroup.driver import ManagedDriver
 from rightsizer.errors import CgroupError, RightsizerError, UnavailableError, UsageError
+from rightsizer.fleet.environment import child_environment
 from rightsizer.fleet.haproxy import HAProxy
 from rightsizer.fleet.haproxy_config import BACKEND, LbConfig, server_name
 from rightsizer.fleet.health import probe
@@ -59,7 +60,7 @@ class Scheduler:
         self._driver = driver
         self._ledger = ledger
         self._socket = socket_dir / "haproxy.sock"
-        self._env = {**os.environ, **spec.env}
+        self._env = child_environment(os.environ, spec.env)  # without our secrets
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._slots: dict[int, Task | None] = {}

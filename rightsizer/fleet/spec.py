@@ -6,6 +6,7 @@ spec = FleetSpec(tasks=2, command=("python", "app.py", "--port", "{port}"), work
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from rightsizer.fleet.state import supervisor_workdir
 from rightsizer.metrics import names
 
 PORT_PLACEHOLDER = "{port}"
+_HEALTH_PATH = re.compile(r"/[A-Za-z0-9\-._~/%?=&+,;:@!*()]*")
 
 
 class Balancing(Enum):
@@ -68,6 +70,19 @@ def uploader_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def check_health_path(path: str) -> str:
+    """`path` when it can go as it is into a request line and HAProxy's configuration: '/' then
+    ASCII letters, digits and `-._~/%?=&+,;:@!*()` (no space, quote, '#' or control character,
+    which would end or change the line); ConfigError naming health_path if not."""
+    if not _HEALTH_PATH.fullmatch(path):
+        raise ConfigError(
+            "health_path",
+            f"expected a path such as /healthz (ASCII letters, digits and -._~/%?=&+,;:@!*() "
+            f"after the first /; percent-encode anything else), got {path!r}",
+        )
+    return path
+
+
 @dataclass(frozen=True)
 class FleetSpec:
     """A fleet's whole definition; `workdir` holds logs and HAProxy's configuration."""
@@ -95,6 +110,7 @@ class FleetSpec:
             raise UsageError(f"--lb none needs exactly one task (got --tasks {self.tasks})")
         if not any(PORT_PLACEHOLDER in word for word in self.command):
             raise ConfigError("--task-cmd", f"must contain {PORT_PLACEHOLDER}")
+        check_health_path(self.health_path)
 
     @classmethod
     def from_settings(cls, settings: Settings, workdir: Path | None = None) -> FleetSpec:
@@ -112,5 +128,6 @@ class FleetSpec:
             balancing=Balancing(settings.lb),
             keepalive=settings.keepalive,
             sample_interval=settings.sample_interval,
+            health_path=settings.health_path,
             cgroup_root=settings.cgroup_root,
         )

@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -37,7 +37,9 @@ from rightsizer.fleet.state import (
     LOG_FILE,
     STATE_FILE,
     FleetLock,
+    ServingMark,
     is_locked,
+    load_state,
     read_state,
     supervisor_alive,
     supervisor_pid,
@@ -45,6 +47,7 @@ from rightsizer.fleet.state import (
 )
 from rightsizer.fleet.sweep import sweep, sweep_workdirs
 from rightsizer.metrics.store import MetricStore
+from rightsizer.private_path import private_directory
 from rightsizer.process import running, spawn_detached, start_time, stop_pid, tail
 from rightsizer.rundir import write_json
 
@@ -87,11 +90,17 @@ def run_foreground(options: RunOptions, on_ready: Callable[[dict[str, Any]], Non
     """Start the fleet, write its state, call `on_ready`, serve until a stop signal; 0."""
     parent = os.getppid() if options.state_file else None
     lock = None if options.state_file else FleetLock(options.state_dir).acquire()
+    try:
+        serving = ServingMark(options.state_dir).acquire()  # `reset` refuses while it is held
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     state_path = options.state_file or options.state_dir / STATE_FILE
     store = MetricStore(options.metrics_db) if options.metrics_db else None
     previous = {sig: signal.signal(sig, _raise_stop) for sig in _SIGNALS}
     spec = dataclasses.replace(options.spec, workdir=_workdir(options))
-    fleet = Fleet(spec, store=store)
+    fleet = Fleet(spec, store=store, ledger_dir=default_directory(options.state_dir))
     try:
         fleet.start()
         write_json(state_path, fleet.state_document())
@@ -113,6 +122,7 @@ def run_foreground(options: RunOptions, on_ready: Callable[[dict[str, Any]], Non
             state_path.unlink(missing_ok=True)
         if store is not None:
             store.close()
+        serving.release()
         if lock is not None:
             lock.release()
         for sig, handler in previous.items():
@@ -120,15 +130,20 @@ def run_foreground(options: RunOptions, on_ready: Callable[[dict[str, Any]], Non
     return 0
 
 
-def detach(argv: Sequence[str], state_dir: Path, timeout: float = 180.0) -> dict[str, Any]:
-    """Start `rightsizer <argv>` as a background supervisor (not our child: it outlives us);
-    its state once it is up."""
+def detach(
+    argv: Sequence[str],
+    state_dir: Path,
+    timeout: float = 180.0,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Start `rightsizer <argv>` as a background supervisor (not our child: it outlives us),
+    with `env` (default: ours); its state once it is up."""
     if is_locked(state_dir):
         FleetLock(state_dir).acquire()  # raises the RefusedError naming the running fleet
     state_path, log_path = state_dir / STATE_FILE, state_dir / LOG_FILE
+    private_directory(state_dir)
     state_path.unlink(missing_ok=True)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    pid = spawn_detached([sys.executable, "-m", "rightsizer", *argv], log_path)
+    pid = spawn_detached([sys.executable, "-m", "rightsizer", *argv], log_path, env)
     created = start_time(pid)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -164,7 +179,7 @@ def down(
 ) -> DownReport:
     """SIGTERM the recorded supervisor, wait for it, sweep, and check nothing is left."""
     state_path = state_dir / STATE_FILE
-    document = read_state(state_path)
+    document = load_state(state_path)  # a broken one: UsageError, one line (exit 2)
     if document is None:
         return DownReport(None)
     identity = supervisor_pid(document)
@@ -173,6 +188,11 @@ def down(
             f"{state_path} names no supervisor pid; if no fleet runs, delete that file"
         )
     pid, created = identity
+    if created is None and running(pid):
+        raise RefusedError(
+            f"{state_path} gives no start time for supervisor pid {pid}, which may now be "
+            "another process; not signalling it. If no fleet runs, delete that file"
+        )
     started = time.monotonic()
     killed = False
     if supervisor_alive(document):
@@ -181,7 +201,7 @@ def down(
                 f"{state_path} does not describe a rightsizer fleet; not stopping {pid}"
             )
         killed = stop_pid(pid, created, timeout)
-    sweep(cgroup_root, ledger_dir or default_directory())
+    sweep(cgroup_root, ledger_dir or default_directory(state_dir))
     tasks = document.get("tasks")
     report = DownReport(
         pid,

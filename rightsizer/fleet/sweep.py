@@ -17,6 +17,7 @@ from rightsizer.cgroup.hierarchy import detect
 from rightsizer.cgroup.sweep import find_stale
 from rightsizer.errors import CgroupError
 from rightsizer.fleet.ledger import Entry, sweep_ledgers
+from rightsizer.private_path import check_private
 from rightsizer.process import PROC, running
 
 
@@ -53,8 +54,12 @@ def sweep_workdirs(
     fleets_dir: Path, proc_root: Path = PROC, own_pid: int | None = None
 ) -> list[Path]:
     """Remove `<fleets_dir>/<pid>` directories whose supervisor no longer runs (and the one of
-    our pid, left by an earlier process that had it); the directories removed."""
+    our pid, left by an earlier process that had it); the directories removed. RefusedError
+    when `fleets_dir` is not private."""
     own_pid = os.getpid() if own_pid is None else own_pid
+    if not fleets_dir.exists():
+        return []
+    check_private(fleets_dir)  # what it holds is deleted: only our own may be in it
     try:
         entries = sorted(fleets_dir.iterdir())
     except OSError:

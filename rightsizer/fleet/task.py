@@ -8,19 +8,18 @@ Exit reasons read like ECS's: a task the kernel killed at its memory limit is re
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from rightsizer.cgroup.group import Group
+from rightsizer.cgroup.group import Group, kill_all
 from rightsizer.errors import CgroupError
 from rightsizer.fleet.child import child_setup
-from rightsizer.process import stop_child
+from rightsizer.process import signal_process, start_time, stop_child
 
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 EXITED_REASON = "Essential container in task exited"
@@ -134,7 +133,11 @@ class Task:
         return self.exit
 
     def _end_leftovers(self) -> None:
-        """Processes the task started that are still in its group (ours: it is our group)."""
+        """Processes the task started that are still in its group (ours: it is our group).
+
+        With `cgroup.kill` the kernel ends them all at once; otherwise each pid read from the
+        group is signalled only while it is the process that had that start time and is still
+        in the group (a pidfd pins it between that check and the signal)."""
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline:
             try:
@@ -143,10 +146,23 @@ class Task:
                 return
             if not pids:
                 return
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            if not any(kill_all(procs) for procs in self.group.procs_files()):
+                for pid in pids:
+                    signal_process(
+                        pid, start_time(pid), signal.SIGKILL, still_ours=self._holds(pid)
+                    )
             time.sleep(0.02)
+
+    def _holds(self, pid: int) -> Callable[[], bool]:
+        """Whether `pid` is in the task's group now."""
+
+        def holds() -> bool:
+            try:
+                return pid in self.group.pids()
+            except CgroupError:
+                return False
+
+        return holds
 
     def remove_group(self) -> None:
         self.group.remove()

@@ -5,8 +5,9 @@ with neither, a run of the bundled uploader on its own fleet watches the seed's 
 (rightsizer.alarms.sources.seed_alarm: service CPUUtilization Average > 20 % over one minute).
 Bad definitions are usage errors found before anything starts. While the load runs,
 `LiveAlarms` evaluates them at each period boundary (client-side series once the runner's
-watermark has passed it), writes transitions into the run's metrics.db, runs their actions, and
-a `stop-run` action asks the run to stop.
+watermark has passed it), writes transitions into the run's metrics.db, runs their actions
+(each outcome, ran or failed and why, into the table alarm_actions there), and a `stop-run`
+action asks the run to stop.
 
 After the load, the cooldown lasts until every alarm has been evaluated on at least one whole
 evaluation range that began after the load ended (`cooldown_wish`), so the run shows whether
@@ -19,9 +20,11 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from rightsizer.alarms import history
 from rightsizer.alarms.actions import ActionRunner
 from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.alarms.live import SETTLE, AlarmStatus, LiveAlarms
@@ -42,22 +45,32 @@ COOLDOWN_CAP = 600.0  # seconds after the load: a day-long alarm period does not
 def select_alarms(
     files: Sequence[Path],
     config_file: Path | None,
-    seed_default: bool,
     *,
     env: Mapping[str, str],
     cwd: Path,
 ) -> list[AlarmDefinition]:
-    """Every alarm the run watches; AlarmDefinitionError (exit 2) names a bad field."""
+    """Every alarm the user gave the run (files, then rightsizer.toml's [[alarm]] tables);
+    AlarmDefinitionError (exit 2) names a bad field."""
     alarms: list[AlarmDefinition] = []
     for file in files:
         alarms.extend(load_definition_file(file))
     toml, label = find_config_file(config_file, env, cwd)
     if toml is not None:
         alarms.extend(alarms_from_config(read_config_file(toml, label), label))
-    if not alarms and seed_default:
-        # No actions: the run prints every transition itself.
-        alarms.append(seed_alarm(actions=()))
     return unique(alarms)
+
+
+# CloudWatch's periods for a high-resolution alarm and the first standard one, in seconds.
+_PERIODS = (10, 30, 60)
+
+
+def default_alarm(step_time: float) -> AlarmDefinition:
+    """The alarm a run of the bundled uploader watches when the user gave none: the seed's
+    (CPU > 20 %), with the longest period of 10, 30 or 60 s that fits in one step, so it
+    judges each step on its own. No actions: the run prints every transition itself. It never
+    lengthens the run (the caller does not wait for it in the cooldown)."""
+    period = max([p for p in _PERIODS if p <= step_time] or [_PERIODS[0]])
+    return seed_alarm(period=period, actions=())
 
 
 def after_load_boundary(alarm: AlarmDefinition, load_end: float) -> float:
@@ -136,7 +149,8 @@ class AlarmWatch:
             store,
             db_path=db_path,
             on_transition=self._on_transition,
-            actions=ActionRunner(log=self.note),
+            # Every action's outcome goes into the run's metrics.db beside the transitions.
+            actions=ActionRunner(log=self.note, on_result=partial(history.append_action, db_path)),
             wait_for_client_series=True,
         )
         self.live.start()

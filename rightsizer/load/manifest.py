@@ -76,6 +76,7 @@ def timings(outcome: LoadOutcome, step_time: float, warmup: float) -> dict[str, 
         "load_end": outcome.load_end,
         "drain_end": outcome.drain_end,
         "drain_forced": outcome.drain_forced,
+        "drain_cut": outcome.drain_cut,
         "cooldown": {
             "start": outcome.cooldown_start,
             "end": outcome.cooldown_end,

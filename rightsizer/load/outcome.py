@@ -23,6 +23,8 @@ class LoadOutcome:
     load_end: float | None = None
     drain_end: float | None = None
     drain_forced: bool = False
+    # Requests in flight that the drain's deadline cut (None: not counted, with workers).
+    drain_cut: int | None = None
     cooldown_start: float | None = None
     cooldown_end: float | None = None
     cooldown_cut_short: bool = False

@@ -23,6 +23,8 @@ AUTO = "auto"
 
 MAX_STEPS = 1000
 MAX_USERS = 1_000_000
+MIN_SPAWN_RATE = 0.01
+MAX_SPAWN_RATE = 10_000.0
 MIN_STEP_TIME = 1.0  # Locust asks the shape for the user count once a second
 # Without --spawn-rate every step's new users start at once; Locust warns above 100 a second.
 MAX_DEFAULT_SPAWN_RATE = 100.0
@@ -101,7 +103,13 @@ class RunPlan:
             warmup=_finite("--warmup", warmup, 0.0, 0.95, "give a fraction from 0 to 0.95"),
             spawn_rate=None
             if spawn_rate is None
-            else _finite("--spawn-rate", spawn_rate, 0.01, 10_000, "give users per second > 0"),
+            else _finite(
+                "--spawn-rate",
+                spawn_rate,
+                MIN_SPAWN_RATE,
+                MAX_SPAWN_RATE,
+                "give users per second > 0",
+            ),
             cooldown=_finite("--cooldown", cooldown, 0.0, 86400, "give seconds, 0 or more"),
             search=(search or SearchLimits(tasks=1)) if auto else None,
         )

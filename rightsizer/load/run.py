@@ -16,9 +16,11 @@ With `web` (`--web`) the load serves Locust's web UI with the "Tasks & alarms" t
 
 from __future__ import annotations
 
+import math
 import os
 import signal
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,15 +29,16 @@ from typing import Any
 
 from rich.console import Console
 
+from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.config import Settings
 from rightsizer.errors import RightsizerError, UsageError
 from rightsizer.load import locustfile as locustfiles
-from rightsizer.load.alarm_hook import AlarmWatch, select_alarms
+from rightsizer.load.alarm_hook import AlarmWatch, cooldown_wish, default_alarm, select_alarms
 from rightsizer.load.manifest import timings, versions
 from rightsizer.load.outcome import LoadOutcome
 from rightsizer.load.plan import RunPlan
 from rightsizer.load.progress import Progress
-from rightsizer.load.spec import LoadHooks, LoadSpec
+from rightsizer.load.spec import DRAIN_TIMEOUT, LoadHooks, LoadSpec
 from rightsizer.load.steps import StepStats, measure_steps, steps_document
 from rightsizer.load.target import FleetTarget, HostTarget, Target
 from rightsizer.metrics.store import MetricStore
@@ -84,6 +87,7 @@ class RunRequest:
     # False when a caller builds the report itself (the demo writes it with its answer).
     report: bool = True
     web: WebOptions | None = None  # `--web`: Locust's web UI; with no steps in plan, it sets them
+    drain_timeout: float = DRAIN_TIMEOUT
 
     def check(self) -> None:
         """UsageError naming the flag for values the plan does not cover."""
@@ -93,6 +97,8 @@ class RunRequest:
             raise UsageError(f"--expect-workers: {self.expect_workers}; give 0 or more")
         if not 0 <= self.master_bind_port <= 65535:
             raise UsageError(f"--master-bind-port: {self.master_bind_port} is not a port")
+        if not (math.isfinite(self.drain_timeout) and 0 <= self.drain_timeout <= 600):
+            raise UsageError(f"--drain-timeout: {self.drain_timeout:g}; give 0 to 600 seconds")
         if self.web is not None:
             self.web.check_bindable()
 
@@ -143,6 +149,33 @@ def _base_manifest(request: RunRequest, path: Path, bundled: bool) -> dict[str, 
     }
 
 
+def schedule(
+    plan: RunPlan, waited_for: Sequence[AlarmDefinition], request: RunRequest, now: float = 0.0
+) -> str:
+    """The run's first line: how long it takes, cooldown included (the alarms `waited_for`
+    may lengthen the cooldown; the fleet's start and the report come on top)."""
+    if plan.search is None and not plan.users:
+        return (
+            "this run: you set the steps in the web UI and Stop ends them; then up to "
+            f"{request.drain_timeout:g} s of drain and a {plan.cooldown:g} s cooldown"
+        )
+    load = plan.duration
+    wish = None if request.cooldown_fixed else cooldown_wish(waited_for, now + load + 0.5)
+    cooldown = plan.cooldown if wish is None else max(plan.cooldown, wish.until - now - load)
+    steps = f"{plan.max_steps} step" + "s" * (plan.max_steps != 1)
+    steps = f"up to {steps}" if plan.search is not None else steps
+    return (
+        f"this run: {steps} x {plan.step_time:g} s = {load:g} s of load, up to "
+        f"{request.drain_timeout:g} s of drain, {cooldown:.0f} s of cooldown"
+        + (f" (until {wish.alarm.name} has seen a period after the load)" if wish else "")
+        + f": about {_minutes(load + cooldown)}, plus the fleet's start and the report"
+    )
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 class _Run:
     """The steps of `execute`, sharing the run directory, store and manifest."""
 
@@ -155,13 +188,18 @@ class _Run:
         self.bundled = is_bundled(self.path)
         seed = self.bundled and request.host is None and request.settings.task_cmd is None
         alarms = select_alarms(
-            request.alarm_files, request.config_file, seed, env=os.environ, cwd=Path.cwd()
+            request.alarm_files, request.config_file, env=os.environ, cwd=Path.cwd()
         )
+        asked = bool(alarms)  # an alarm nobody asked for must not lengthen the run
+        if not alarms and seed:
+            alarms = [default_alarm(request.plan.step_time)]
         self.watch = AlarmWatch(
-            alarms, self.progress.note, extend_cooldown=not request.cooldown_fixed
+            alarms, self.progress.note, extend_cooldown=asked and not request.cooldown_fixed
         )
         self.host = HostTarget.check(request.host) if request.host else None
         self.locustfile = locustfiles.load(self.path)  # imports Locust: last of the checks
+        waited_for = alarms if asked else []
+        self.progress.note(schedule(request.plan, waited_for, request, time.time()), "bold")
         self.run_dir = RunDir.create(request.out, request.label or self.path.stem)
         self.doc = _base_manifest(request, self.path, self.bundled)
         self.doc["alarms"] = [alarm.name for alarm in alarms]
@@ -211,6 +249,7 @@ class _Run:
             master_bind_host=request.master_bind_host,
             master_bind_port=request.master_bind_port,
             web=request.web,
+            drain_timeout=request.drain_timeout,
         )
         self.watch.start(self.store, self.run_dir.metrics_path)
         with self.progress:
@@ -257,20 +296,28 @@ class _Run:
         write_json(self.run_dir.steps_path, steps_document(result.steps))
         self._write_manifest()
         self.store.close()
-        if self.request.report:
-            self._report()
+        self._conclude()
 
-    def _report(self) -> None:
-        """report.html and its charts, also for an interrupted run; a report that cannot be
-        built is said, never a reason to lose the run (`rightsizer report` retries)."""
+    def _conclude(self) -> None:
+        """answer.json (what this run measured about the limit), then report.html and its
+        charts unless the caller writes them, also for an interrupted run. One that cannot
+        be built is said, never a reason to lose the run (`rightsizer report` retries)."""
+        from rightsizer.analysis.answer import build_answer  # noqa: PLC0415  # scipy
+        from rightsizer.analysis.run import load_run  # noqa: PLC0415
         from rightsizer.report.html import write_report  # noqa: PLC0415  # matplotlib
 
         try:
-            written = write_report(self.run_dir.path)
+            run = load_run(self.run_dir.path)
+            answer = build_answer(run)
+            write_json(self.run_dir.answer_path, answer.to_dict())
+            self.progress.note(f"answer: {self.run_dir.answer_path}")
+            if self.request.report:
+                written = write_report(self.run_dir.path, answer, run=run)
+                self.progress.note(f"report: {written.report}")
         except (RightsizerError, OSError, ValueError) as exc:
-            self.progress.note(f"report not written ({exc}); try `rightsizer report RUN`")
-            return
-        self.progress.note(f"report: {written.report}")
+            self.progress.note(
+                f"answer and report not written ({exc}); try `rightsizer report RUN`"
+            )
 
     def _steps(self, outcome: LoadOutcome) -> list[StepStats]:
         if not outcome.step_starts or outcome.load_end is None:

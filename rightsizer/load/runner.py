@@ -33,12 +33,14 @@ from typing import Any
 
 import gevent
 import locust
+import zmq
 from locust.argument_parser import get_parser
 from locust.env import Environment
+from locust.exception import RPCError
 from locust.runners import MasterRunner, Runner
 from locust.stats import CSV_STATS_INTERVAL_SEC, PERCENTILES_TO_REPORT, StatsCSVFileWriter
 
-from rightsizer.errors import UnavailableError
+from rightsizer.errors import UnavailableError, UsageError
 from rightsizer.load.generator import BoundWatch, GeneratorMonitor
 from rightsizer.load.logs import logging_to
 from rightsizer.load.outcome import LoadOutcome
@@ -50,7 +52,7 @@ from rightsizer.load.series import MILLISECONDS, ClientSeries, gauges
 from rightsizer.load.shape import StepShape
 from rightsizer.load.spec import LoadHooks, LoadSpec
 from rightsizer.load.steps import measure_steps
-from rightsizer.load.workers import LocalWorkers
+from rightsizer.load.workers import LocalWorkers, master_bind_warning
 from rightsizer.metrics.store import MetricStore
 from rightsizer.web.control import RunControl
 from rightsizer.web.server import WebServer
@@ -58,6 +60,7 @@ from rightsizer.web.stats import Dashboard
 from rightsizer.web.steps import UiSteps
 
 WORKER_CONNECT_TIMEOUT = 60.0
+DRAIN_BACKSTOP = 3.0  # seconds past --drain-timeout before Locust itself kills the users
 DRAINED_WAIT = 5.0
 TICK = 1.0
 TICK_PHASE = 0.5  # seconds past each whole second
@@ -117,7 +120,9 @@ class LoadRun:
             shape_class=self.shape if isinstance(self.shape, StepShape) else None,
             events=locust.events,
             host=self.spec.host,
-            stop_timeout=self.spec.drain_timeout,
+            # Locally, `_bound_drain` cuts the drain and counts what it cut; Locust's own
+            # timeout is the backstop. Workers stop their users by Locust's timeout alone.
+            stop_timeout=self.spec.drain_timeout + (0 if self.spec.distributed else DRAIN_BACKSTOP),
             parsed_options=options,
             parsed_locustfiles=[path],
             locustfile=self.spec.locustfile.path.name,
@@ -128,7 +133,15 @@ class LoadRun:
         events: Any = env.events  # Locust's hooks are untyped
         runner: Runner
         if spec.distributed:
-            runner = env.create_master_runner(spec.master_bind_host, spec.master_bind_port)
+            if (warning := master_bind_warning(spec.master_bind_host)) is not None:
+                self.progress.note(warning)
+            try:
+                runner = env.create_master_runner(spec.master_bind_host, spec.master_bind_port)
+            except (zmq.ZMQError, RPCError) as exc:  # an address not ours, a port in use
+                raise UsageError(
+                    f"--master-bind-host: the master cannot listen there ({exc}); "
+                    "give an address of this machine and a free --master-bind-port"
+                ) from None
             self.collector = MasterCollector(env, self.log, self.monitor.report_remote)
             events.worker_connect.add_listener(self._on_worker_connect)
         else:
@@ -163,19 +176,14 @@ class LoadRun:
         done = self.finished_steps(time.time())
         users = self.search.next_users(done)
         if done:
-            last = done[-1]
-            verdict = "past the limit" if self.search.is_bad(last, done) else "within the limit"
-            self.progress.note(f"step {index}: {last.users} users were {verdict}")
+            self.progress.note(f"step {index}: {self.search.describe(done)}")
         if users is None:
             low, high = self.search.bracket(done)
             self.progress.note(f"search done: the limit lies between {low} and {high} users")
         return users
 
     def finished_steps(self, now: float) -> list[StepOutcome]:
-        """What the steps begun so far measured, for the search. Requests still in flight are
-        not in yet (the final steps.json counts them), and they are the slow ones: a step is
-        judged by its sent requests' p95, as steps.json will judge it, unless the requests
-        answered at its end show a queue twice the SLO deep (see StepStats.answered)."""
+        """What the steps begun so far measured, for the search (StepOutcome.from_stats)."""
         starts, users = self.shape.step_starts, self.shape.step_users
         if not starts or self.search is None:
             return []
@@ -188,22 +196,7 @@ class LoadRun:
             warmup=self.spec.plan.warmup,
             store=self.store,
         )
-        outcomes = []
-        for stats in measured:
-            p95 = stats.latency.p95
-            queue = stats.answered.p95
-            if queue is not None and queue > 2 * slo.p95_ms:
-                p95 = max(p95 or 0.0, queue)
-            outcomes.append(
-                StepOutcome(
-                    users=stats.window.users,
-                    p95_ms=p95,
-                    fail_ratio=stats.fail_ratio or 0.0,
-                    cpu_utilization=stats.cpu_utilization,
-                    rps=stats.rps,
-                )
-            )
-        return outcomes
+        return [StepOutcome.from_stats(stats, slo) for stats in measured]
 
     def _on_worker_connect(self, client_id: str, **_: Any) -> None:
         self.connected.add(client_id)
@@ -238,6 +231,22 @@ class LoadRun:
         if self.outcome.stop_reason == "completed" and self.shape.ended_at is None:
             self.outcome.stop_reason = reason
         self.shape.finish()
+
+    def _bound_drain(self) -> None:
+        """Once the load has stopped, requests in flight get `drain_timeout` seconds; then they
+        are cut, and counted (users still in a task: with a LocalRunner, one request each)."""
+        ended = self.shape.ended_at
+        if ended is None or self.outcome.drain_forced or self.outcome.drain_end is not None:
+            return
+        if time.time() < ended + self.spec.drain_timeout:
+            return
+        cut = None if self.spec.distributed else len(self.runner.user_greenlets)
+        self._force_stop()
+        self.outcome.drain_cut = cut
+        counted = "requests in flight were" if cut is None else f"{cut} request(s) in flight"
+        self.progress.note(
+            f"drain: {counted} cut after {self.spec.drain_timeout:g} s (--drain-timeout)"
+        )
 
     def _force_stop(self) -> None:
         """Second signal: stop waiting for tasks to finish; requests in flight are lost."""
@@ -334,6 +343,7 @@ class LoadRun:
             if started > deadline:
                 self.progress.note("the load did not stop in time; ending it hard")
                 self._force_stop()
+            self._bound_drain()
             phase = "step" if self.shape.step is not None else "starting"
             if phase == "starting" and self.spec.ui_driven:
                 phase = WAITING_FOR_UI

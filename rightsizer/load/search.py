@@ -17,6 +17,11 @@ threshold would have fired. A budget under 8 steps (the quick demo) strides furt
 Without CPU figures (a `--host` target) the users grow by `growth` per step. A fleet that never
 reaches its limit stops at `max_users` or after `max_steps`.
 
+What is good or bad is not decided here: the SLO, the knee and the bracket are the analysis's
+one rule (rightsizer.analysis.limit), so the search and the report cannot name different
+limits. A step whose p95 was still moving when it ended (`settled`) is run once more at the
+same users before the search moves on: the queue carries on, and the repeat is judged.
+
     search = UserSearch(SearchLimits(tasks=1))
     users = search.next_users([])            # the first step
     users = search.next_users(done_steps)    # None when the answer is bracketed
@@ -27,19 +32,76 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rightsizer.analysis.knee import LINEAR_SHARE, PLATEAU_USERS
+from rightsizer.analysis.limit import (
+    Halves,
+    Limit,
+    LimitPoint,
+    Verdict,
+    judge_limit,
+    settled,
+)
+from rightsizer.load.steps import StepStats
 from rightsizer.slo import SATURATED_CPU, Slo
 
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """What the search needs to know about one finished step."""
+    """What the search needs to know about one finished step. `fail_ratio` is a fraction;
+    `requests`: requests sent in the steady window and answered so far (None: not known);
+    `halves`: the p95 of each half of the steady window, for `settled`."""
 
     users: int
     p95_ms: float | None
     fail_ratio: float
     cpu_utilization: float | None
     rps: float | None = None
+    requests: int | None = None
+    halves: Halves | None = None
+
+    @classmethod
+    def from_stats(cls, stats: StepStats, slo: Slo) -> StepOutcome:
+        """A step measured while the load runs. Requests still in flight are not in yet, and
+        they are the slow ones: the step is judged by its answered requests' p95, as
+        steps.json will judge it, unless those answered at its end show a queue twice the SLO
+        deep (see StepStats.answered)."""
+        p95 = stats.latency.p95
+        queue = stats.answered.p95
+        if queue is not None and queue > 2 * slo.p95_ms:
+            p95 = max(p95 or 0.0, queue)
+        window = stats.window
+        seconds = window.end - window.steady_start
+        requests = round(stats.rps * seconds) if stats.rps is not None else None
+        early, late = stats.early, stats.answered
+        return cls(
+            users=window.users,
+            p95_ms=p95,
+            fail_ratio=_fail_ratio(stats),
+            cpu_utilization=stats.cpu_utilization,
+            rps=stats.rps,
+            requests=requests,
+            halves=Halves(early.p95, early.count, late.p95, late.count),
+        )
+
+    def point(self, index: int) -> LimitPoint:
+        """The step as the limit rule sees it; `index`: its place in the run."""
+        return LimitPoint(
+            index=index,
+            users=self.users,
+            p95_ms=self.p95_ms,
+            failure_pct=self.fail_ratio * 100,
+            rps=self.rps,
+            requests=self.requests,
+            cpu_utilization=self.cpu_utilization,
+            halves=self.halves,
+        )
+
+
+def _fail_ratio(stats: StepStats) -> float:
+    """The steady window's failure ratio, else the whole step's (as Step.failure_pct reads
+    steps.json), else 0."""
+    if stats.fail_ratio is not None:
+        return stats.fail_ratio
+    return stats.failures / stats.requests_total if stats.requests_total else 0.0
 
 
 @dataclass(frozen=True)
@@ -94,51 +156,59 @@ class UserSearch:
         cpu = step.cpu_utilization
         return cpu is not None and cpu >= self.limits.saturation_cpu
 
-    def breaks_slo(self, step: StepOutcome) -> bool:
-        """The SLO broke, or nothing came back at all."""
-        return step.p95_ms is None or not self.limits.slo.met(step.p95_ms, step.fail_ratio * 100)
+    def limit(self, done: Sequence[StepOutcome]) -> Limit:
+        """The one rule (rightsizer.analysis.limit) over the steps done."""
+        return judge_limit((s.point(i) for i, s in enumerate(done)), self.limits.slo)
 
-    def per_user_rate(self, done: Sequence[StepOutcome]) -> float | None:
-        """Requests per second per user while nothing queues: from the unsaturated steps that
-        met the SLO (least squares through the origin); None without them."""
-        points = [
-            (s.users, s.rps)
-            for s in done
-            if s.rps and not self.is_saturated(s) and not self.breaks_slo(s)
-        ]
-        if not points:
-            return None
-        return sum(u * x for u, x in points) / sum(u * u for u, _ in points)
+    def verdict(self, step: StepOutcome, done: Sequence[StepOutcome] = ()) -> Verdict:
+        """What the rule says of `step`, judged with the other steps `done` (it may be one)."""
+        steps = list(done)
+        position = next((i for i, s in enumerate(steps) if s is step), None)
+        if position is None:
+            steps.append(step)
+            position = len(steps) - 1
+        return self.limit(steps).verdict(step.point(position))
 
     def is_bad(self, step: StepOutcome, done: Sequence[StepOutcome] = ()) -> bool:
-        """A step at or past the limit: the SLO broke, or (judged against the other steps
-        `done`) its CPU saturated while its throughput fell clearly below linear growth or
-        stopped growing (the report's knee tests: LINEAR_SHARE, PLATEAU_USERS)."""
-        if self.breaks_slo(step):
-            return True
-        if not self.is_saturated(step) or not step.rps:
-            return False
-        rate = self.per_user_rate(done)
-        if rate is not None and step.rps < LINEAR_SHARE * rate * step.users:
-            return True
-        return any(
-            s.rps and step.users >= PLATEAU_USERS * s.users and step.rps <= s.rps
-            for s in done
-            if not self.breaks_slo(s)
-        )
+        """A step at or past the limit: the SLO broke, nothing was served, or (judged with the
+        steps `done`) it is past the knee."""
+        return self.verdict(step, done).bad
 
     def bad_steps(self, done: Sequence[StepOutcome]) -> list[StepOutcome]:
-        return [s for s in done if self.is_bad(s, done)]
+        bad = {p.index for p in self.limit(done).bad}
+        return [s for i, s in enumerate(done) if i in bad]
+
+    def repeats(self, done: Sequence[StepOutcome]) -> bool:
+        """The last step's p95 still moved when it ended (analysis.limit.settled) and it is
+        not a repeat itself: it is run once more at the same users rather than judged."""
+        if not done:
+            return False
+        last = done[-1]
+        again = len(done) > 1 and done[-2].users == last.users
+        return not again and not settled(last.point(len(done) - 1), self.limits.slo)
+
+    def describe(self, done: Sequence[StepOutcome]) -> str:
+        """The last step in words, for the progress line."""
+        last = done[-1]
+        if self.repeats(done):
+            return f"{last.users} users were still settling (p95 moving): repeating them"
+        verdict = self.verdict(last, done)
+        if verdict is Verdict.UNKNOWN:
+            return f"{last.users} users measured nothing to judge"
+        where = "past the limit" if verdict.bad else "within the limit"
+        return f"{last.users} users were {where} ({verdict.value})"
 
     def next_users(self, done: Sequence[StepOutcome]) -> int | None:
         if not done:
             return self.limits.start
         if len(done) >= self.limits.max_steps:
             return None
-        bad = self.bad_steps(done)
-        return self._refine(done, bad) if bad else self._raise(done)
+        if self.repeats(done):
+            return done[-1].users
+        limit = self.limit(done)
+        return self._refine(done, limit) if limit.reached else self._raise(done, limit)
 
-    def _raise(self, done: Sequence[StepOutcome]) -> int | None:
+    def _raise(self, done: Sequence[StepOutcome], limit: Limit) -> int | None:
         lim = self.limits
         last = max(s.users for s in done)
         if last >= lim.max_users:
@@ -148,7 +218,7 @@ class UserSearch:
             # CPU is full but throughput still grows: go on in big steps to find the knee.
             target = last * lim.stride
         else:
-            predicted = self.predicted_saturation(done)
+            predicted = self.predicted_saturation(done, limit)
             if predicted is not None:
                 # Past the ramp's last share the prediction has fallen short (CPU per user
                 # falls as load rises): grow as past the knee.
@@ -158,28 +228,29 @@ class UserSearch:
                 target = min(target, aim)
         return min(lim.max_users, max(last + 1, round(target)))
 
-    def _refine(self, done: Sequence[StepOutcome], bad: Sequence[StepOutcome]) -> int | None:
+    def _refine(self, done: Sequence[StepOutcome], limit: Limit) -> int | None:
         lim = self.limits
-        low, first_bad = _bracket(done, bad)
-        assert first_bad is not None
-        low = low or 0
-        first_bad_index = next(i for i, s in enumerate(done) if s in bad)
-        refined = len(done) - first_bad_index - 1
+        assert limit.high is not None
+        low, first_bad = limit.low or 0, limit.high
+        refined = len(done) - min(p.index for p in limit.bad) - 1
         if refined >= lim.refine_steps or first_bad - low <= max(1, lim.resolution * first_bad):
             return None
         middle = (low + first_bad) // 2 if low else max(1, first_bad // 2)
         return None if middle in {s.users for s in done} else middle
 
-    def predicted_saturation(self, done: Sequence[StepOutcome]) -> float | None:
+    def predicted_saturation(
+        self, done: Sequence[StepOutcome], limit: Limit | None = None
+    ) -> float | None:
         """Users at which CPU would reach the saturation level, from the good steps' CPU per
         user (a least-squares line through the origin); None without CPU data."""
+        limit = limit or self.limit(done)
         points = [
-            (s.users, s.cpu_utilization)
-            for s in done
-            if s.cpu_utilization is not None
-            and s.cpu_utilization > 1.0
-            and not self.breaks_slo(s)
-            and not self.is_saturated(s)
+            (p.users, p.cpu_utilization)
+            for p in limit.judged
+            if p.cpu_utilization is not None
+            and p.cpu_utilization > 1.0
+            and limit.verdict(p) is Verdict.MET
+            and p.cpu_utilization < self.limits.saturation_cpu
         ]
         if not points:
             return None
@@ -187,13 +258,6 @@ class UserSearch:
         return self.limits.saturation_cpu / slope if slope > 0 else None
 
     def bracket(self, done: Sequence[StepOutcome]) -> tuple[int | None, int | None]:
-        """(most users of a good step below the first bad, fewest users of a bad step)."""
-        return _bracket(done, self.bad_steps(done))
-
-
-def _bracket(
-    done: Sequence[StepOutcome], bad: Sequence[StepOutcome]
-) -> tuple[int | None, int | None]:
-    first_bad = min((s.users for s in bad), default=None)
-    good = [s.users for s in done if s not in bad and (first_bad is None or s.users < first_bad)]
-    return (max(good) if good else None, first_bad)
+        """(users of the last good step below the first bad, users of the first bad step)."""
+        limit = self.limit(done)
+        return limit.low, limit.high

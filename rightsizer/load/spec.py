@@ -13,7 +13,9 @@ from rightsizer.load.plan import RunPlan
 from rightsizer.web.options import WebOptions
 from rightsizer.web.stats import Dashboard
 
-DRAIN_TIMEOUT = 30.0
+# Seconds the last requests in flight may take once the load stops; then they are cut and
+# counted, so a slow target cannot hold the run (--drain-timeout).
+DRAIN_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)

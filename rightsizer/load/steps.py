@@ -89,6 +89,7 @@ class Latency:
     p95: float | None = None
     p99: float | None = None
     max: float | None = None
+    count: int = 0
 
     @classmethod
     def of(cls, values: list[float]) -> Latency:
@@ -101,6 +102,7 @@ class Latency:
             percentile(ordered, 95),
             percentile(ordered, 99),
             ordered[-1],
+            len(ordered),
         )
 
 
@@ -111,6 +113,7 @@ class _Tally:
     steady_count: int = 0
     steady_failures: int = 0
     steady_ms: list[float] = field(default_factory=list)
+    early_ms: list[float] = field(default_factory=list)
     answered_ms: list[float] = field(default_factory=list)
 
     def add(self, record: RequestRecord, steady: bool) -> None:
@@ -165,8 +168,11 @@ class StepStats:
     # show a queue that persists. The burst of users starting together (each begins with a
     # request, not a wait) has drained by then unless the fleet cannot carry the step;
     # requests of an earlier step are left out (a backlog they left is that step's). For the
-    # search while the step runs; not in steps.json.
+    # search while the step runs. `early`: the same for the first half of the steady part;
+    # the two halves' p95 and counts are in steps.json (p95_early_ms, answered_early, ...) for
+    # rightsizer.analysis.limit.settled: was the queue still moving when the step ended?
     answered: Latency = field(default_factory=lambda: Latency.of([]))
+    early: Latency = field(default_factory=lambda: Latency.of([]))
 
     def as_dict(self) -> dict[str, Any]:
         w = self.window
@@ -190,6 +196,10 @@ class StepStats:
             "memory_utilization": self.memory_utilization,
             "generator_cpu": self.generator_cpu,
             "generator_bound": self.generator_bound,
+            "p95_early_ms": self.early.p95,
+            "answered_early": self.early.count,
+            "p95_late_ms": self.answered.p95,
+            "answered_late": self.answered.count,
             "requests": {name: stats.as_dict() for name, stats in self.requests.items()},
         }
 
@@ -218,6 +228,8 @@ def _tally(
         tallies[position][record.name].add(record, steady)
         if window.late <= record.end < window.end:
             tallies[position][""].answered_ms.append(record.response_ms)
+        elif window.steady_start <= record.end < window.late:
+            tallies[position][""].early_ms.append(record.response_ms)
     return tallies
 
 
@@ -256,6 +268,7 @@ def step_stats(
                     name: _request_stats(t, seconds) for name, t in sorted(tally.items()) if name
                 },
                 answered=Latency.of(total.answered_ms),
+                early=Latency.of(total.early_ms),
             )
         )
     return stats

@@ -5,6 +5,9 @@ its own so that a Ctrl-C in the terminal reaches the run only; the run ends them
 If the run itself dies (a crash, SIGKILL), the parent-death signal ends them too: start them
 from the thread that runs the load (the main one). Their output goes to `worker-<i>.log` in the
 run directory.
+
+`master_bind_warning` is the line the run prints when the master listens beyond this machine:
+Locust's worker protocol has no authentication.
 """
 
 from __future__ import annotations
@@ -17,8 +20,21 @@ from pathlib import Path
 
 from rightsizer.fleet.child import child_setup
 from rightsizer.process import stop_child, tail
+from rightsizer.web.options import is_loopback
 
 WORKER_STOP_TIMEOUT = 10.0
+
+
+def master_bind_warning(host: str) -> str | None:
+    """A one-line warning when the master's `host` can be reached from other machines."""
+    if is_loopback(host.strip()):
+        return None
+    return (
+        f"warning: --master-bind-host {host or '*'} is reachable from other machines and "
+        "Locust's worker protocol has no authentication: anyone who reaches that port can join "
+        "as a worker, receive the locustfile's tasks and send fake results; firewall the port, "
+        "or bind 127.0.0.1 when every worker is local"
+    )
 
 
 def worker_command(locustfile: Path, master_port: int, master_host: str = "127.0.0.1") -> list[str]:

@@ -23,6 +23,9 @@ Client side (the load generator), dimensions {} or {Name} for one request name:
     ClientResponseTime      [Milliseconds] one sample per request, so pNN is exact
     ClientUsers             [Count]
     GeneratorCPUUtilization [Percent] of one core, the generator process (and its workers)
+The sampler itself, no dimensions, only in a run where writing to the store failed:
+    SamplerWriteFailures    [Count]   failed writes since the previous stored batch, stamped
+                            at the tick whose batch (with the samples kept since) was stored
 """
 
 from __future__ import annotations
@@ -58,3 +61,5 @@ CLIENT_FAILURE_RATE = "ClientFailureRate"
 CLIENT_RESPONSE_TIME = "ClientResponseTime"
 CLIENT_USERS = "ClientUsers"
 GENERATOR_CPU = "GeneratorCPUUtilization"
+
+SAMPLER_WRITE_FAILURES = "SamplerWriteFailures"

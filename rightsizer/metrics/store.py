@@ -100,16 +100,17 @@ class MetricStore:
 
     `readonly=True` opens an existing store of a recorded run and never creates or changes
     it; a file that is missing, not SQLite, not a metric store or damaged raises UsageError
-    naming the file, at opening or at the read that finds the damage."""
+    naming the file, at opening or at the read that finds the damage. `busy_timeout` is how
+    long a write waits for another writer's lock before `database is locked`."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, busy_timeout: float = 10.0) -> None:
         self.path = path
         self.readonly = readonly
         if readonly:
             self._db = _open_readonly(path)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, timeout=10)
+            self._db = sqlite3.connect(path, check_same_thread=False, timeout=busy_timeout)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
@@ -144,8 +145,11 @@ class MetricStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _series_id(self, key: MetricKey, unit: str) -> int:
-        cached = self._ids.get(key)
+    def _series_id(self, key: MetricKey, unit: str, fresh: dict[MetricKey, int]) -> int:
+        """The id of `key`'s series, inserted if new. An id found in this transaction goes
+        into `fresh`, which the caller caches only once the transaction has committed: a
+        rolled-back insert must not leave a cached id that names no row."""
+        cached = self._ids.get(key, fresh.get(key))
         if cached is not None:
             return cached
         dims = json.dumps(key.dimensions)
@@ -157,8 +161,8 @@ class MetricStore:
             "SELECT id FROM series WHERE namespace = ? AND name = ? AND dimensions = ?",
             (key.namespace, key.name, dims),
         ).fetchone()
-        self._ids[key] = int(row[0])
-        return self._ids[key]
+        fresh[key] = int(row[0])
+        return fresh[key]
 
     def put(self, key: MetricKey, timestamp: float, value: float, unit: str = "None") -> None:
         self.put_many([Sample(key, timestamp, value, unit)])
@@ -174,18 +178,22 @@ class MetricStore:
         samples of one series (the generator's one per request; the runner writes both each
         tick)."""
         insert = "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)"
-        with self._lock, self._db:
-            rows = [
-                (self._series_id(s.key, s.unit), s.timestamp, s.value)
-                for s in samples
-                if math.isfinite(s.value)
-            ]
-            self._db.executemany(insert, rows)
-            for key, values in (points or {}).items():
-                series = self._series_id(key, points_unit)
-                self._db.executemany(
-                    insert, [(series, ts, value) for ts, value in values if math.isfinite(value)]
-                )
+        fresh: dict[MetricKey, int] = {}
+        with self._lock:
+            with self._db:
+                rows = [
+                    (self._series_id(s.key, s.unit, fresh), s.timestamp, s.value)
+                    for s in samples
+                    if math.isfinite(s.value)
+                ]
+                self._db.executemany(insert, rows)
+                for key, values in (points or {}).items():
+                    series = self._series_id(key, points_unit, fresh)
+                    self._db.executemany(
+                        insert,
+                        [(series, ts, value) for ts, value in values if math.isfinite(value)],
+                    )
+            self._ids.update(fresh)  # committed: those rows exist
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from rightsizer.analysis.alarm_episodes import alarm_outcome
 from rightsizer.analysis.answer import Answer
 from rightsizer.analysis.bottleneck import Part, name_bottleneck
-from rightsizer.analysis.knee import find_knee
+from rightsizer.analysis.limit import estimate_users, interval_text, limit_of_steps
 from rightsizer.analysis.run import Alarm, Run
-from rightsizer.analysis.slo import MEASURED, users_at_slo, value_at_users
-from rightsizer.analysis.steps import load_points
+from rightsizer.analysis.slo import value_at_users
+from rightsizer.analysis.target import plural
 from rightsizer.report import format as fmt
 
 
@@ -28,21 +28,30 @@ class Card:
 
 
 def cards(run: Run) -> list[Card]:
-    """The run's key figures, biggest question first."""
-    limit = users_at_slo(run.steps, run.slo)
-    knee = find_knee(load_points(run.steps))
+    """The run's key figures, biggest question first. The limit and the knee are the one
+    rule's (rightsizer.analysis.limit), as in the answer; users are whole numbers."""
+    limit = limit_of_steps(run.steps, run.slo)
+    knee = limit.knee
+    estimate = estimate_users(limit)
     slo = f"p95 < {fmt.ms(run.slo.p95_ms)}, failures < {run.slo.failure_pct:g}%"
-    label = f"Users within the SLO ({MEASURED})"
-    if limit.measured_users is None:
-        users = Card(label, "none", f"no step met {slo}", "bad")
-    elif limit.broke:
-        estimate = f"interpolated ≈ {limit.users:.1f}; " if limit.interpolated else ""
-        users = Card(label, str(limit.measured_users), f"{estimate}{slo}", "good")
+    label = "Limit (users, last good to first bad step)"
+    value = interval_text(limit.low, limit.high)
+    if limit.low is None and limit.high is None:
+        users = Card(label, "none", f"no step was judged against {slo}", "bad")
+    elif limit.first_bad is not None:
+        why = limit.verdict(limit.first_bad).value
+        basis = "interpolated" if estimate.interpolated else "the knee"
+        at = (
+            f"≈ {fmt.users(estimate.users)} {basis}; "
+            if estimate.interpolated or estimate.at_knee
+            else ""
+        )
+        users = Card(label, value, f"{at}first bad step {why}; {slo}", "good")
     else:
-        users = Card(label, f"≥ {limit.measured_users}", f"held at every step; {slo}")
+        users = Card(label, value, f"a lower bound: no step was past the limit; {slo}")
     result = [users]
     if knee is not None:
-        value = f"{knee.users:.1f}" if knee.reached else f"≥ {knee.users:.0f}"
+        value = fmt.users(knee.users) if knee.reached else f"≥ {fmt.users(knee.users)}"
         detail = "users, where throughput stops growing" if knee.reached else "not reached yet"
         result.append(Card("Knee", value, detail))
         result.append(
@@ -52,12 +61,12 @@ def cards(run: Run) -> list[Card]:
                 f"{fmt.rps(knee.per_user_throughput)} rps per user at low load",
             )
         )
-    if limit.users is not None:
-        cpu = value_at_users(run.steps, limit.users, "cpu_utilization")
+    if estimate.users is not None:
+        cpu = value_at_users(run.steps, estimate.users, "cpu_utilization")
         if cpu is not None:
-            where = "CPU at the SLO limit" if limit.broke else "CPU at the highest step"
-            at = f"at ≈ {limit.users:.1f} users, " if limit.interpolated else ""
-            result.append(Card(where, fmt.pct(cpu), f"service average {at}of the reservation"))
+            where = "CPU at the limit" if limit.reached else "CPU at the last good step"
+            at = f"at ≈ {fmt.users(estimate.users)} users, "
+            result.append(Card(where, fmt.pct(cpu, 1), f"service average {at}of the reservation"))
     bottleneck = name_bottleneck(run)
     tone = "good" if bottleneck.part is Part.NOTHING_YET else "plain"
     result.append(Card("What limits", bottleneck.part.value, bottleneck.evidence[0], tone))
@@ -83,7 +92,9 @@ def _alarm_card(run: Run, alarm: Alarm) -> Card:
 
 def answer_cards(answer: Answer) -> list[Card]:
     """The answer, one card per question."""
-    many = f"{answer.scaling_tasks[1]} tasks" if answer.scaling_tasks else ""
+    many = plural(answer.scaling_tasks[1], "task") if answer.scaling_tasks else ""
+    # A single run (`rightsizer run`) has nothing to scale against: its answer has no such card.
+    one_run = answer.scaling_tasks is not None and len(set(answer.scaling_tasks)) == 1
     slo = f"p95 < {fmt.ms(answer.slo_p95_ms)}, failures < {answer.slo_failure_pct:g}%"
     threshold = "not measured"
     threshold_detail = f"the seed used {answer.seed_threshold:g}%"
@@ -96,24 +107,20 @@ def answer_cards(answer: Answer) -> list[Card]:
     if answer.tasks_needed_usl is not None:
         usl = f"; {answer.tasks_needed_usl} by the USL fit"
     elif answer.usl_max_users is not None:
-        usl = f"; by the USL fit no task count gets there (at most ≈ {answer.usl_max_users:.0f})"
+        usl = f"; by the USL fit no task count gets there (at most ≈ {answer.usl_max_users})"
     kappa = fmt.number(answer.usl_kappa, 4)
-    result = [
+    result: list[Card | None] = [
         Card(
-            f"Users per task at the SLO ({answer.users_basis(brief=True)})",
-            fmt.number(answer.users_per_task),
-            slo,
-            "good" if answer.users_per_task is not None else "plain",
+            "Users per task at the SLO",
+            answer.users_text(),
+            f"{answer.users_detail()}; {slo}" if answer.users_low is not None else slo,
+            "good" if answer.users_high is not None else "plain",
         ),
+        Card("Knee (per task)", answer.knee_text(), "users, where throughput stops growing"),
         Card(
-            "Knee (per task)",
-            fmt.number(answer.knee_users)
-            if answer.knee_reached
-            else f"≥ {fmt.number(answer.knee_users)}",
-            "users, where throughput stops growing",
-        ),
-        Card(
-            "CPU at that point", fmt.pct(answer.cpu_at_slo), "service average, of the reservation"
+            "CPU at that point",
+            fmt.pct(answer.cpu_at_slo, 1),
+            "service average, of the reservation",
         ),
         Card("CPU alarm threshold", threshold, threshold_detail),
         Card(
@@ -121,7 +128,9 @@ def answer_cards(answer: Answer) -> list[Card]:
             fmt.count(answer.tasks_needed),
             f"with {answer.headroom:.0%} headroom, if tasks scaled linearly{usl}",
         ),
-        Card(
+        None
+        if one_run
+        else Card(
             answer.scaling_label("→"),
             f"×{fmt.number(answer.throughput_ratio, 2)}",
             f"throughput; USL σ {fmt.number(answer.usl_sigma, 3)}, κ {kappa}",
@@ -138,7 +147,7 @@ def answer_cards(answer: Answer) -> list[Card]:
             {True: "good", False: "bad", None: "plain"}[answer.alarm_returned_to_ok],
         ),
     ]
-    return result
+    return [card for card in result if card is not None]
 
 
 def glance(a: Run, b: Run) -> list[tuple[str, str, str]]:

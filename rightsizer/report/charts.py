@@ -25,6 +25,8 @@ from rightsizer.report import curves, style
 from rightsizer.report import format as fmt
 
 SMOOTH_S = 5
+# A line breaks where samples are further apart than this many usual steps (a sampler gap).
+GAP_STEPS = 2.5
 # p95 is the SLO's own percentile: drawn solid against the SLO line, the others dashed.
 SLO_PERCENTILE = 95
 PERCENTILES = ((50, style.P50), (90, style.P90), (SLO_PERCENTILE, style.P95), (99, style.P99))
@@ -203,8 +205,7 @@ def _utilization_chart(
     t0 = run.origin
     for position, (task, series) in enumerate(tasks.items()):
         ax.plot(
-            np.asarray(series.times) - t0,
-            style.smooth(series.values, SMOOTH_S),
+            *broken_at_gaps(np.asarray(series.times) - t0, style.smooth(series.values, SMOOTH_S)),
             color=style.task_colour(position),
             linewidth=1.0,
             alpha=0.85,
@@ -229,8 +230,7 @@ def _utilization_chart(
         )
     elif service:
         ax.plot(
-            np.asarray(service.times) - t0,
-            style.smooth(service.values, SMOOTH_S),
+            *broken_at_gaps(np.asarray(service.times) - t0, style.smooth(service.values, SMOOTH_S)),
             color=style.SERVICE,
             linewidth=2.2,
             label="service average",
@@ -263,6 +263,21 @@ def _utilization_chart(
     _frame(ax, run, label_steps=False)
     style.legend(fig, [ax])
     return Chart(name, title, caption, style.png(fig))
+
+
+def broken_at_gaps(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The line's points with a NaN (a break in the drawn line) wherever two samples are more
+    than GAP_STEPS times the usual step (the median) apart: seconds the sampler did not record
+    are drawn as a gap, not as a straight line across."""
+    steps = np.diff(times)
+    usual = steps[steps > 0]
+    if len(usual) < 2:
+        return times, values
+    gaps = np.flatnonzero(steps > GAP_STEPS * float(np.median(usual)))
+    if not len(gaps):
+        return times, values
+    middles = times[gaps] + steps[gaps] / 2
+    return np.insert(times, gaps + 1, middles), np.insert(values.astype(float), gaps + 1, np.nan)
 
 
 def _stairs(view: Sequence[Datapoint], period: float) -> tuple[np.ndarray, np.ndarray]:

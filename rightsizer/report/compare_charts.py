@@ -2,7 +2,7 @@
 
 - `timelines`: RPS, p95 and service CPU over time, both runs overlaid (time since each run's
   own load start, so steps line up when both ran the same steps);
-- `step_bars`: p95 and RPS per users count with their bootstrap intervals.
+- `step_bars`: p95, RPS and CPU per task per users count with their bootstrap intervals.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 
-from rightsizer.analysis.comparison import Comparison, Measure
+from rightsizer.analysis.comparison import Comparison, Estimate, Measure, StepComparison
 from rightsizer.analysis.run import Run
 from rightsizer.metrics.statistics import percentile
 from rightsizer.report import format as fmt
@@ -72,16 +72,18 @@ def timelines(a: Run, b: Run) -> bytes:
 
 
 def step_bars(comparison: Comparison, slo_ms: float | None = None) -> bytes | None:
-    """p95 (left, with the SLO line) and RPS (right) per users count, bars with their
-    intervals; None when the runs share no users count."""
+    """p95 (left, with the SLO line), RPS (middle) and CPU per task (right) per users count,
+    bars with their intervals; None when the runs share no users count."""
     if not comparison.steps:
         return None
-    fig, (p95_ax, rps_ax) = style.figure(3.2, columns=2)
+    fig, (p95_ax, rps_ax, cpu_ax) = style.figure(3.2, columns=3)
     _bars(p95_ax, comparison, Measure.P95)
     _bars(rps_ax, comparison, Measure.RPS)
+    _bars(cpu_ax, comparison, Measure.CPU)
     p95_ax.yaxis.set_major_formatter(lambda y, _: fmt.ms(y))
     p95_ax.set_ylabel("p95 response time")
     rps_ax.set_ylabel("requests / s")
+    cpu_ax.set_ylabel("% of each task's reservation")
     if slo_ms is not None:
         p95_ax.axhline(slo_ms, color=style.SLO, linestyle="--", linewidth=1.2, label="SLO")
     return style.png(fig)
@@ -95,7 +97,7 @@ def _bars(ax: Axes, comparison: Comparison, measure: Measure) -> None:
         (-width / 2, "a", style.RUN_A, comparison.a_label),
         (width / 2, "b", style.RUN_B, comparison.b_label),
     ):
-        estimates = [getattr(s[measure], side) for s in comparison.steps]
+        estimates = [_side(s, measure, side) for s in comparison.steps]
         values = [e.value if e.value is not None else np.nan for e in estimates]
         low = [
             v - e.low if e.low is not None else 0.0 for v, e in zip(values, estimates, strict=True)
@@ -116,9 +118,15 @@ def _bars(ax: Axes, comparison: Comparison, measure: Measure) -> None:
         )
     ax.set_xticks(x, [f"{u} users" for u in users])
     ax.set_title(
-        f"{measure.label} per step ({comparison.confidence:.0%} interval)",
+        f"{measure.label} ({comparison.confidence:.0%} interval)",
         fontsize=10,
         color=style.TEXT,
         loc="left",
     )
     ax.legend(loc="upper left", frameon=False, fontsize=8.5, labelcolor=style.TEXT)
+
+
+def _side(step: StepComparison, measure: Measure, side: str) -> Estimate:
+    """Run A's or B's estimate of `measure` at `step` (none when it was not compared)."""
+    found = next((d for d in step.differences if d.measure is measure), None)
+    return Estimate(None) if found is None else found.a if side == "a" else found.b

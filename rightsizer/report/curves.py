@@ -3,6 +3,9 @@
 Left: RPS per step, with the two lines whose meeting point is the knee (linear growth at the
 low-load rate per user, and the peak). Right: p95 per step, the SLO line, and where the SLO
 breaks. Used by the run report (one run) and the comparison (both runs on the same axes).
+
+`cpu_threshold_curve`: the answer's CPU against users per task, with the limit U* and the
+alarm threshold read off the curve at U* - g x T (and the table's other growth rates).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Sequence
 
 from matplotlib.axes import Axes
 
+from rightsizer.analysis.answer import Answer
 from rightsizer.analysis.knee import find_knee
 from rightsizer.analysis.run import Run
 from rightsizer.analysis.slo import users_at_slo
@@ -111,3 +115,54 @@ def _p95(ax: Axes, run: Run, colour: str, label: str, *, annotate: bool, positio
         color=colour,
         va="top",
     )
+
+
+def cpu_threshold_curve(answer: Answer) -> bytes | None:
+    """PNG of the CPU-users curve the threshold was read from: the measured steps, the curve
+    (non-decreasing, straight to the origin below the first step), U*, and the threshold at
+    U* - g x T, with the table's other growth rates as ticks; None without a curve."""
+    curve, limit, threshold = answer.cpu_curve, answer.users_per_task, answer.recommended_threshold
+    if not curve or limit is None or threshold is None or answer.alarm_users is None:
+        return None
+    fig, (ax,) = style.figure(3.4)
+    ax.plot(
+        [0.0, *(p.users for p in curve)],
+        [0.0, *(p.fitted for p in curve)],
+        color=style.SERVICE,
+        linewidth=2,
+        label="CPU against users (the curve)",
+    )
+    ax.plot(
+        [p.users for p in curve],
+        [p.cpu for p in curve],
+        linestyle="none",
+        marker="o",
+        color=style.RPS,
+        label="measured steps (steady window)",
+    )
+    ax.axvline(limit, color=style.SLO, linestyle="--", linewidth=1.5, label=f"U* {limit:.0f}")
+    users = answer.alarm_users
+    ax.plot([users, users, 0], [0, threshold, threshold], color=style.ALARM, linestyle=":")
+    ax.plot([users], [threshold], marker="D", color=style.ALARM, linestyle="none",
+            label=f"threshold {threshold:.0f}% at U* - g x T = {users}")  # fmt: skip
+    for row in answer.threshold_table:
+        if row.alarm_users is None or row.threshold is None or row.growth_pct == answer.growth_pct:
+            continue
+        ax.plot([row.alarm_users], [row.threshold], marker="|", markersize=12,
+                color=style.ALARM, linestyle="none", alpha=0.6)  # fmt: skip
+        ax.annotate(
+            f"g {row.growth_pct:g}%",
+            xy=(row.alarm_users, row.threshold),
+            xytext=(3, 6),
+            textcoords="offset points",
+            fontsize=8,
+            color=style.ALARM,
+        )
+    ax.axhline(answer.seed_threshold, color=style.USERS, linestyle="--", linewidth=1,
+               label=f"seed's threshold {answer.seed_threshold:g}%")  # fmt: skip
+    ax.set_xlim(0, max(limit, curve[-1].users) * 1.05)
+    ax.set_ylim(0, 105)
+    ax.set_xlabel("users per task")
+    ax.set_ylabel("CPU, % of the reservation")
+    ax.legend(loc="lower right", frameon=False, fontsize=8.5, labelcolor=style.TEXT)
+    return style.png(fig)

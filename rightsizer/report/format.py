@@ -1,6 +1,7 @@
 """How numbers read in the report, the comparison and the terminal: one place, one style.
 
-ms(3100.0) == "3.10 s"; ms(212.4) == "212 ms"; clock(75) == "1:15"; rps(4.62) == "4.62"
+ms(3100.0) == "3.10 s"; ms(212.4) == "212 ms"; clock(75) == "1:15"; rps(4.62) == "4.62";
+users(585.7) == "585"; pct(87.26, 1) == "87.3%" (percentages: one decimal at most)
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ def rps(value: float | None) -> str:
 
 
 def pct(value: float | None, digits: int = 0) -> str:
+    """A percentage; the pages use at most one decimal: pct(87.26, 1) == "87.3%"."""
     return NONE if value is None else f"{value:.{digits}f}%"
+
+
+def users(value: float | None) -> str:
+    """Users as a whole number, rounded down as the answer rounds them: users(460.9) == "460"."""
+    return NONE if value is None else f"{math.floor(value)}"
 
 
 def count(value: int | None) -> str:

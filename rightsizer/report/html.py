@@ -26,9 +26,7 @@ from rightsizer.errors import UsageError
 from rightsizer.report import cards, compare_charts, curves, style, summary
 from rightsizer.report import format as fmt
 from rightsizer.report.charts import Chart, run_charts
-from rightsizer.rundir import COMPARE, write_atomic, write_json
-
-ANSWER = "answer.json"
+from rightsizer.rundir import ANSWER, COMPARE, write_atomic, write_json
 
 
 @functools.cache
@@ -103,6 +101,7 @@ def render_report(run: Run, charts: tuple[Chart, ...], answer: Answer | None = N
             cards=cards.cards(run),
             answer=answer,
             answer_cards=cards.answer_cards(answer) if answer else [],
+            threshold=threshold_view(answer),
             missing=run.missing,
             charts=charts,
             columns=summary.COLUMNS,
@@ -111,6 +110,33 @@ def render_report(run: Run, charts: tuple[Chart, ...], answer: Answer | None = N
             manifest=json.dumps(dict(run.manifest), indent=2, default=str),
         )
     )
+
+
+def threshold_view(answer: Answer | None) -> dict[str, Any] | None:
+    """The answer's threshold rule for the page: its curve (a Chart) and the table of
+    thresholds by growth rate; None unless the threshold was read off the curve."""
+    png = curves.cpu_threshold_curve(answer) if answer is not None else None
+    if answer is None or png is None:
+        return None
+    chart = Chart(
+        "cpu-threshold",
+        "Where the CPU alarm should sit",
+        f"CPU against users per task, from the 1-task run's steps. The alarm must fire at U* - g x"
+        f" T users: T = {answer.reaction_time_s:.0f} s to react (alarm period x datapoints, then "
+        f"a task starting and passing health checks), g = {answer.growth_pct:g}% of U* a "
+        "minute; its threshold is the CPU there.",
+        png,
+    )
+    rows = [
+        {
+            "growth": f"{row.growth_pct:g}% of U* ({row.growth_users:.0f} users per task)",
+            "users": fmt.NONE if row.alarm_users is None else str(row.alarm_users),
+            "threshold": fmt.pct(row.threshold) if row.threshold is not None else "none in time",
+            "chosen": row.growth_pct == answer.growth_pct,
+        }
+        for row in answer.threshold_table
+    ]
+    return {"chart": chart, "rows": rows}
 
 
 def _run_facts(run: Run) -> dict[str, Any]:
@@ -180,6 +206,8 @@ def render_comparison(a: Run, b: Run, comparison: Comparison) -> str:
             b=_run_facts(b),
             comparison=comparison,
             rows=compare_rows(comparison),
+            per_task=per_task_rows(comparison),
+            left_out=left_out(a, b, comparison),
             headlines=headlines(comparison),
             glance=cards.glance(a, b),
             charts=charts,
@@ -189,12 +217,66 @@ def render_comparison(a: Run, b: Run, comparison: Comparison) -> str:
 
 
 def headlines(comparison: Comparison) -> list[str]:
-    """ "20 users: p95 3.86 s -> 829 ms" for each shared step, and the same for RPS."""
+    """ "20 users: p95 3.86 s -> 829 ms" for each shared step, and the same for RPS and CPU
+    per task (the seed's run #4 against run #5)."""
     return [
         fmt.sentence(step.users, step[measure])
         for step in comparison.steps
-        for measure in (Measure.P95, Measure.RPS)
+        for measure in (Measure.P95, Measure.RPS, Measure.CPU)
+        if measure in {d.measure for d in step.differences}
     ]
+
+
+def left_out(a: Run, b: Run, comparison: Comparison) -> dict[str, str]:
+    """Why a part of the page is left out, one line each (keyed by the part): the per-step
+    table and bars without a shared users count; the per-task columns when a task count is
+    unknown (an external target)."""
+    reasons = {}
+    if not comparison.steps:
+        reasons["steps"] = (
+            "No step is compared side by side (per-step table and bars left out): the runs share "
+            f"no users count (A ran {_users(a)}, B ran {_users(b)} users)."
+        )
+    unknown = [run.label for run in (a, b) if run.tasks is None]
+    if unknown:
+        reasons["per_task"] = (
+            f"No per-task figures: {' and '.join(unknown)} drove an external target, whose task "
+            "count is unknown."
+        )
+    return reasons
+
+
+def _users(run: Run) -> str:
+    return ", ".join(str(u) for u in sorted({s.users for s in run.steps})) or "no steps"
+
+
+def per_task_rows(comparison: Comparison) -> list[dict[str, Any]]:
+    """The shared steps per task, one row each, when the runs' task counts differ: users,
+    RPS (with its interval) and CPU per task in A and in B."""
+    rows = []
+    for step in comparison.steps:
+        part = step.per_task
+        if part is None:
+            continue
+        cpu = next((d for d in step.differences if d.measure is Measure.CPU), None)
+        ratio = part.rps_ratio
+        rows.append(
+            {
+                "users": step.users,
+                "users_a": f"{part.users_a:.0f}",
+                "users_b": f"{part.users_b:.0f}",
+                "rps_a": fmt.measure(Measure.RPS, part.rps_a.value),
+                "rps_a_value": part.rps_a.value,
+                "rps_a_ci": fmt.interval(Measure.RPS, part.rps_a),
+                "rps_b": fmt.measure(Measure.RPS, part.rps_b.value),
+                "rps_b_value": part.rps_b.value,
+                "rps_b_ci": fmt.interval(Measure.RPS, part.rps_b),
+                "rps_ratio": f"×{ratio:.2f}" if ratio is not None else fmt.NONE,
+                "cpu_a": fmt.measure(Measure.CPU, cpu.a.value) if cpu else fmt.NONE,
+                "cpu_b": fmt.measure(Measure.CPU, cpu.b.value) if cpu else fmt.NONE,
+            }
+        )
+    return rows
 
 
 def compare_rows(comparison: Comparison) -> list[dict[str, Any]]:

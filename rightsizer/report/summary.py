@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rightsizer.analysis.bottleneck import Part, name_bottleneck
-from rightsizer.analysis.knee import find_knee
+from rightsizer.analysis.limit import LimitPoint, Verdict, limit_of_steps, settled
 from rightsizer.analysis.run import Run
-from rightsizer.analysis.slo import MEASURED, breaches, users_at_slo, verdict
-from rightsizer.analysis.steps import Step, load_points
+from rightsizer.analysis.slo import MEASURED, breaches
+from rightsizer.analysis.steps import Step
 from rightsizer.analysis.target import UNCAPPED, RunTarget, TargetKind, plural
 from rightsizer.report import format as fmt
 
@@ -50,7 +50,7 @@ COLUMNS = (
         "Requests",
         lambda s: (fmt.count(s.requests_total), _f(s.requests_total)),
     ),
-    Column("failure_pct", "Failures", lambda s: (fmt.pct(s.failure_pct, 2), s.failure_pct)),
+    Column("failure_pct", "Failures", lambda s: (fmt.pct(s.failure_pct, 1), s.failure_pct)),
     Column("rps", "RPS", lambda s: (fmt.rps(s.rps), s.rps)),
     Column("p50_ms", "p50", _ms("p50_ms")),
     Column("p90_ms", "p90", _ms("p90_ms")),
@@ -69,10 +69,15 @@ def _f(value: int | None) -> float | None:
 
 
 def step_rows(run: Run) -> list[dict[str, Any]]:
-    """One row per step in run order: cells, SLO verdict, per-request-name details."""
+    """One row per step in run order: cells, the limit rule's verdict (the SLO, nothing
+    served, past the knee; a step left for its repeat is not judged), per-request-name
+    details."""
+    limit = limit_of_steps(run.steps, run.slo)
+    left = {p.index for p in limit.repeated}
     rows = []
     for step in run.steps:
-        met = verdict(step, run.slo)
+        point = LimitPoint.of_step(step)
+        judged = limit.verdict(point)
         # Each figure judged on its own by the one SLO, so a cell is red exactly when the
         # SLO names that figure among the step's breaches.
         missed = {
@@ -91,9 +96,10 @@ def step_rows(run: Run) -> list[dict[str, Any]]:
                 "index": step.index,
                 "users": step.users,
                 "cells": cells,
-                "slo": "–" if met is None else "met" if met else f"missed: {which}",
+                "slo": _verdict_text(judged, which, step.index in left)
+                + ("" if settled(point, run.slo) else " (p95 still moving)"),
                 "slo_reason": "; ".join(breaches(step, run.slo)),
-                "slo_tone": "" if met is None else "good" if met else "bad",
+                "slo_tone": "" if judged is Verdict.UNKNOWN else "bad" if judged.bad else "good",
                 "generator_bound": step.generator_bound,
                 "start": fmt.clock(step.start - run.origin) if step.start is not None else "–",
                 "requests": [
@@ -114,24 +120,42 @@ def step_rows(run: Run) -> list[dict[str, Any]]:
     return rows
 
 
+def _verdict_text(verdict: Verdict, which: str, repeated: bool) -> str:
+    if repeated:
+        return "repeated: not judged"
+    if verdict is Verdict.MISSED:
+        return f"missed: {which}"
+    return "–" if verdict is Verdict.UNKNOWN else verdict.value
+
+
 def headline(run: Run) -> list[tuple[str, bool]]:
     """One sentence in (text, bold) pieces: what the target was (from manifest["target"],
-    never the settings' defaults), how far it held the SLO (the measured last good step),
-    the knee and what limits."""
+    never the settings' defaults), where its limit lies (the one rule's last good and first
+    bad step), the knee and what limits."""
     parts = _who(run.target)
-    limit = users_at_slo(run.steps, run.slo)
-    knee = find_knee(load_points(run.steps))
-    if limit.measured_users is None:
-        parts.append((" met the SLO at no step", False))
-    else:
-        more = "" if limit.broke else "at least "
+    limit = limit_of_steps(run.steps, run.slo)
+    knee = limit.knee
+    if limit.low is None and limit.high is None:
+        parts.append((" had no step to judge", False))
+    elif limit.low is None:
+        parts += [(" was past its limit at its first step, ", False), (f"{limit.high} users", True)]
+    elif limit.high is None:
         parts += [
             (" stayed within the SLO up to ", False),
-            (f"{more}{limit.measured_users} users", True),
+            (f"at least {limit.low} users", True),
             (f" ({MEASURED})", False),
         ]
+    else:
+        parts += [
+            (" reached its limit between ", False),
+            (f"{limit.low} and {limit.high} users", True),
+            (" (the last good and the first bad step)", False),
+        ]
     if knee is not None and knee.reached:
-        parts += [("; throughput stopped growing at ", False), (f"≈ {knee.users:.1f} users", True)]
+        parts += [
+            ("; throughput stopped growing at ", False),
+            (f"≈ {fmt.users(knee.users)} users", True),
+        ]
     part = name_bottleneck(run).part
     if part is not Part.NOTHING_YET:
         parts += [("; what limits: ", False), (part.value, True)]
@@ -177,6 +201,11 @@ def alarm_rows(run: Run) -> list[dict[str, Any]]:
                 "name": alarm.name,
                 "rule": rule if d else "definition not recorded",
                 "history": history,
+                "failed_actions": [
+                    f"{fmt.utc(a.time)} {a.new_state} {a.action}: {a.detail}"
+                    for a in alarm.actions
+                    if not a.ok
+                ],
             }
         )
     return rows

@@ -2,18 +2,25 @@
 
     app = create_app(settings)      # creates missing tables, marks the data dir, no server yet
 
-Each request does its database work in one transaction (`Database.run`):
-the index page reads the session, lists the newest uploads and writes the session; a save
-streams the body into the data directory, renames it into place, then inserts the row and writes
-the session (and removes the file again if that fails). Every refusal is a 4xx HTML page; a
-database or disk that does not answer is a 503; nothing ever shows a traceback.
+Each request does its database work in one transaction (`Database.run`) through
+`Uploader.transact`, which never lets it wait on the event loop (database.py says how, and what
+it measured): a database that stalls holds only the requests that need it, while bodies still
+stream, refusals are still answered and /healthz answers within HEALTH_DB_WAIT_S. The index page
+reads the session, lists the newest uploads and writes the session; a save streams the body into
+the data directory, renames it into place, then inserts the row and writes the session (and
+removes the file again if that fails). Every refusal is a 4xx HTML page; a database or disk that
+does not answer is a 503; nothing ever shows a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,17 +37,35 @@ from starlette.routing import Route
 from rightsizer.config import Settings
 from rightsizer.errors import UnavailableError
 from rightsizer.uploader import records
-from rightsizer.uploader.database import Database
+from rightsizer.uploader.database import Busy, Database
 from rightsizer.uploader.filenames import content_disposition, served_content_type
 from rightsizer.uploader.files import DataDir
 from rightsizer.uploader.pages import error_page, index_page
 from rightsizer.uploader.queries import Tx
+from rightsizer.uploader.repair import sweep_partials
 from rightsizer.uploader.sessions import COOKIE, Session, SessionStore
-from rightsizer.uploader.upload import UploadRejected, check_declared_length, receive_file
+from rightsizer.uploader.upload import (
+    BodyTimeouts,
+    ReceivedFile,
+    UploadRejected,
+    check_declared_length,
+    receive_file,
+)
+from rightsizer.uploader.workers import Workers
+
+T = TypeVar("T")
 
 MAX_ROW_ID = 2**63 - 1
 RETRY_AFTER_S = "5"
 UNAVAILABLE = "The service cannot reach its storage right now; please try again shortly."
+# Threads (and so database connections) per process doing database work. Every request needs
+# the same tables, so more threads would only queue on the database's own locks.
+DB_THREADS = 4
+# How long /healthz waits for the database to answer before it says it does not: well under a
+# load balancer's usual 5 s health-check timeout, well over a query's milliseconds.
+HEALTH_DB_WAIT_S = 2.0
+# At shutdown, how long to let database work in progress finish.
+WORKERS_STOP_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,12 @@ class Uploader:
     datadir: DataDir
     sessions: SessionStore
     max_upload_bytes: int
+    workers: Workers
+    body_timeouts: BodyTimeouts
+
+    @functools.cached_property
+    def probe(self) -> DatabaseProbe:
+        return DatabaseProbe(functools.partial(self.transact, self.db.ping))
 
     async def index(self, request: Request) -> Response:
         if request.method == "POST":
@@ -67,7 +98,7 @@ class Uploader:
             self.sessions.save(tx, session, data)
             return session, message, newest
 
-        session, message, newest = self.db.run(work)
+        session, message, newest = await self.transact(functools.partial(self.db.run, work))
         return _with_cookie(HTMLResponse(index_page(message, newest)), session)
 
     async def save(self, request: Request) -> Response:
@@ -78,13 +109,43 @@ class Uploader:
                 request.stream(),
                 self.datadir,
                 self.max_upload_bytes,
+                self.body_timeouts,
             )
-            stored_name = self.datadir.commit(received.temp_path)
         except ClientDisconnect:
             return _page(400, "The upload was interrupted.")
         except OSError as exc:
             raise UnavailableError(f"data directory: {exc}") from None
+        try:
+            stored_name = self.datadir.commit(received.temp_path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                Path(received.temp_path).unlink(missing_ok=True)
+            received.release()
+            raise UnavailableError(f"data directory: {exc}") from None
         cookie = request.cookies.get(COOKIE)
+        # Row, cleanup and unlock in one call, on the loop or on a worker thread: a request
+        # cancelled meanwhile cannot split the row from its file, and the lock (files.py) is held
+        # until the row is committed or the file gone.
+        record = functools.partial(self._record, received, stored_name, cookie)
+        session = await self.transact(record)
+        return _with_cookie(RedirectResponse("/index.php", status_code=303), session)
+
+    async def transact(self, call: Callable[..., T]) -> T:
+        """`call(wait=...)`, which runs one transaction, without blocking the event loop.
+
+        SQLite: on the loop with `wait=False` first (no lock to wait for is the common case,
+        and cheaper than a thread); on Busy, again on a worker thread with `wait=True`.
+        MySQL/MariaDB: on a worker thread.
+        """
+        if self.db.is_sqlite:
+            with contextlib.suppress(Busy):
+                return call(wait=False)
+        return await self.workers.run(call, wait=True)
+
+    def _record(
+        self, received: ReceivedFile, stored_name: str, cookie: str | None, *, wait: bool
+    ) -> Session:
+        """Insert the row and write the session; remove the file when that fails."""
         new = records.NewFile(
             original_name=received.original_name,
             stored_name=stored_name,
@@ -102,18 +163,24 @@ class Uploader:
             return session
 
         try:
-            session = self.db.run(work)
+            session = self.db.run(work, wait=wait)
+        except Busy:
+            raise  # nothing written: `transact` tries again, waiting, off the loop
         except BaseException:
             # No row, no file: the data directory never holds a file the table does not know.
             self.datadir.path_of(stored_name).unlink(missing_ok=True)
+            received.release()
             raise
-        return _with_cookie(RedirectResponse("/index.php", status_code=303), session)
+        received.release()
+        return session
 
     async def download(self, request: Request) -> Response:
         file_id: int = request.path_params["file_id"]
         if file_id > MAX_ROW_ID:
             return _page(404, "There is no such file.")
-        row = self.db.run(lambda tx: records.get(tx, file_id))
+        row = await self.transact(
+            functools.partial(self.db.run, lambda tx: records.get(tx, file_id))
+        )
         if row is None:
             return _page(404, "There is no such file.")
         try:
@@ -136,9 +203,34 @@ class Uploader:
         """200 when the database answers and the data directory is writable, else 503."""
         if not self.datadir.is_healthy():
             return PlainTextResponse("data directory not writable\n", status_code=503)
-        if not self.db.ping():
+        if not await self.probe.answers():
             return PlainTextResponse("database not answering\n", status_code=503)
         return PlainTextResponse("ok\n", headers={"cache-control": "no-store"})
+
+
+class DatabaseProbe:
+    """The health check's ping, on a worker thread: bounded wait, at most one in flight.
+
+    A ping stuck behind a stalled database is not joined by more of them: until it returns,
+    every health check answers "not answering" at once.
+    """
+
+    def __init__(
+        self, ping: Callable[[], Awaitable[bool]], wait_s: float = HEALTH_DB_WAIT_S
+    ) -> None:
+        self._ping = ping
+        self._wait_s = wait_s
+        self._pending: asyncio.Future[bool] | None = None
+
+    async def answers(self) -> bool:
+        """True when the database answered a trivial query within the wait."""
+        if self._pending is not None and not self._pending.done():
+            return False
+        pending = self._pending = asyncio.ensure_future(self._ping())
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending), self._wait_s)
+        except TimeoutError:
+            return False
 
 
 def _owned_by(new: records.NewFile, session_id: str) -> records.NewFile:
@@ -178,26 +270,38 @@ async def _server_error(_request: Request, _exc: Exception) -> Response:
     return _page(500, "Something went wrong on our side; the error was logged.")
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, body_timeouts: BodyTimeouts | None = None) -> Starlette:
     """The uploader as an ASGI app; creates the schema and marks the data dir first.
 
-    Raises UnavailableError when the database does not answer and RefusedError when the data
-    directory belongs to someone else.
+    Also removes upload files that a crashed server left (repair.py says which are safe to).
+    `body_timeouts` bounds how long a request body may take (tests make it small). Raises
+    UnavailableError when the database does not answer, RefusedError when the data directory
+    belongs to someone else and UsageError when it may not be written.
     """
-    db = Database(settings.db)
+    db = Database(settings.db, threads=DB_THREADS)
     try:
         db.create_schema()
         datadir = DataDir(settings.data_dir)
         datadir.initialise()
+        sweep_partials(datadir)
     except BaseException:
         db.dispose()
         raise
-    uploader = Uploader(db, datadir, SessionStore(), settings.max_upload_bytes)
+    workers = Workers(DB_THREADS)
+    uploader = Uploader(
+        db,
+        datadir,
+        SessionStore(),
+        settings.max_upload_bytes,
+        workers,
+        body_timeouts or BodyTimeouts(),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
-        db.dispose()
+        if workers.close(timeout=WORKERS_STOP_S):
+            db.dispose()  # a thread still stuck in a query keeps its connection until exit
 
     routes = [
         Route("/", uploader.index, methods=["GET"]),

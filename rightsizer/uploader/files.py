@@ -4,15 +4,20 @@
         .rightsizer-data                     marker, written at first use
         3f2a...e1.upload                     a stored file: 32 hex digits, server-made
         .incoming-9b1c...07.part             an upload still arriving (renamed when complete)
+        5d0e...9a.orphan                     a stored file that had no row, set aside by repair
 
-Only names of these two patterns are ever created or deleted here. A directory that has files
-but no marker belongs to someone else, and rightsizer refuses to use or clean it. Several
-processes may initialise the same directory at once: the marker is created exclusively and a
-process that loses the race simply finds it.
+Only names of these three patterns are ever created or deleted here. A server holds an exclusive
+`flock` on an upload's file from its creation until its row is committed (or the file removed),
+so maintenance can tell a live upload from a crash's leftover without guessing. A directory
+that has files but no marker belongs to someone else, and rightsizer refuses to use or clean
+it. Several processes may initialise the same directory at once: the marker is created
+exclusively and a process that loses the race simply finds it.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import re
 import secrets
@@ -22,12 +27,16 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from rightsizer.errors import RefusedError
+from rightsizer.errors import RefusedError, RightsizerError, UsageError
+from rightsizer.filelock import locked
 
 MARKER = ".rightsizer-data"
 MARKER_TEXT = "This directory holds rightsizer uploads; `rightsizer reset` may empty it.\n"
 STORED_NAME = re.compile(r"[0-9a-f]{32}\.upload")
 TEMP_NAME = re.compile(r"\.incoming-[0-9a-f]{32}\.part")
+QUARANTINED_NAME = re.compile(r"[0-9a-f]{32}\.orphan")
+# Errors that the person running rightsizer fixes (permissions, a read-only mount): exit 2.
+_SETUP_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 
 class DirState(Enum):
@@ -39,13 +48,26 @@ class DirState(Enum):
     FOREIGN = "foreign"  # has entries and no marker: never touched
 
 
+class EntryKind(Enum):
+    """Which of rightsizer's name patterns a file has."""
+
+    STORED = "stored"
+    PARTIAL = "partial"  # .incoming-*.part: an upload arriving, or left by a crash
+    QUARANTINED = "quarantined"  # *.orphan: set aside by `verify --repair`
+
+
 @dataclass(frozen=True)
 class Entry:
     """A regular file in the data directory whose name rightsizer recognises."""
 
     name: str
     size: int
-    is_temp: bool
+    kind: EntryKind
+    mtime: float = 0.0
+
+    @property
+    def is_temp(self) -> bool:
+        return self.kind is EntryKind.PARTIAL
 
 
 def new_stored_name() -> str:
@@ -54,6 +76,28 @@ def new_stored_name() -> str:
 
 def is_stored_name(name: str) -> bool:
     return STORED_NAME.fullmatch(name) is not None
+
+
+def kind_of(name: str) -> EntryKind | None:
+    """The kind of a name rightsizer makes, or None for any other name."""
+    if STORED_NAME.fullmatch(name):
+        return EntryKind.STORED
+    if TEMP_NAME.fullmatch(name):
+        return EntryKind.PARTIAL
+    if QUARANTINED_NAME.fullmatch(name):
+        return EntryKind.QUARANTINED
+    return None
+
+
+def unusable(root: Path, exc: OSError) -> RightsizerError:
+    """The one-line error for a data directory the process cannot use."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in _SETUP_ERRNOS:
+        return UsageError(
+            f"{root}: {reason}; give the user running rightsizer write access to it, or point "
+            "--data-dir (RIGHTSIZER_DATA_DIR) at a directory it may write"
+        )
+    return RightsizerError(f"{root}: cannot use it ({reason}); check the disk and the mount")
 
 
 class DataDir:
@@ -81,7 +125,16 @@ class DataDir:
         return DirState.OURS if self._has_marker() else DirState.FOREIGN
 
     def initialise(self) -> None:
-        """Create and mark the directory if new or empty; RefusedError if it is someone else's."""
+        """Create and mark the directory if new or empty; RefusedError if it is someone else's.
+
+        A directory the process may not read or write is a UsageError naming it.
+        """
+        try:
+            self._initialise()
+        except OSError as exc:
+            raise unusable(self.root, exc) from None
+
+    def _initialise(self) -> None:
         current = self.state()
         if current is DirState.FOREIGN:
             raise self.refusal()
@@ -107,10 +160,41 @@ class DataDir:
         return self._has_marker() and os.access(self.root, os.W_OK | os.X_OK)
 
     def open_temp(self) -> tuple[str, int]:
-        """A new, exclusively created temp file for an upload: (path, writable fd)."""
+        """A new, exclusively created temp file for an upload: (path, writable fd).
+
+        The fd holds an exclusive `flock` on the file until it is closed: keep it open until
+        the file is removed or its row is committed, so repair sees the upload as live.
+        """
         path = f"{self._prefix}.incoming-{secrets.token_hex(16)}.part"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
-        return path, os.open(path, flags, 0o644)
+        # Read-write: NFS emulates flock with POSIX locks, whose exclusive kind needs it.
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+        fd = os.open(path, flags, 0o644)
+        try:
+            # Blocking: only a repair can hold it, for a stat call, and it leaves new files be.
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            os.unlink(path)  # noqa: PTH108  (a str path, as above)
+            raise
+        return path, fd
+
+    def lock(self, name: str) -> int | None:
+        """An fd holding the exclusive `flock` of a file of ours, or None while a server holds it.
+
+        FileNotFoundError when it is gone; the caller closes the fd to release the lock.
+        """
+        if kind_of(name) is None:
+            raise ValueError(f"not a name rightsizer makes: {name!r}")
+        fd = os.open(self._prefix + name, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        return locked(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def quarantine(self, stored_name: str) -> str:
+        """Rename a stored file to its `.orphan` name (same directory); returns the new name."""
+        if not is_stored_name(stored_name):
+            raise ValueError(f"not a stored file name: {stored_name!r}")
+        target = stored_name.removesuffix(".upload") + ".orphan"
+        os.rename(self._prefix + stored_name, self._prefix + target)  # noqa: PTH104
+        return target
 
     def commit(self, temp: str) -> str:
         """Rename a finished temp file to a fresh stored name; returns that name."""
@@ -125,22 +209,22 @@ class DataDir:
         return self.root / stored_name
 
     def entries(self) -> Iterator[Entry]:
-        """Recognised regular files (stored and temp); symlinks and everything else are skipped."""
+        """Recognised regular files (every kind); symlinks and everything else are skipped."""
         try:
             scan = os.scandir(self.root)
         except FileNotFoundError:
             return
         with scan:
             for item in scan:
-                is_temp = TEMP_NAME.fullmatch(item.name) is not None
-                if not (is_temp or is_stored_name(item.name)):
+                kind = kind_of(item.name)
+                if kind is None:
                     continue
                 try:
                     info = item.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue
                 if stat.S_ISREG(info.st_mode):
-                    yield Entry(item.name, info.st_size, is_temp)
+                    yield Entry(item.name, info.st_size, kind, info.st_mtime)
 
     def others(self) -> list[str]:
         """Names in the directory that rightsizer does not recognise (left alone by reset)."""
@@ -166,8 +250,7 @@ class DataDir:
             return deleted
         try:
             for name in names:
-                recognised = is_stored_name(name) or TEMP_NAME.fullmatch(name) is not None
-                if not recognised or name in keep:
+                if kind_of(name) is None or name in keep:
                     continue
                 try:
                     info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)

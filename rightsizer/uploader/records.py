@@ -1,4 +1,4 @@
-"""Rows of `uploaded_files`: add one, list the newest, fetch one, walk them all.
+"""Rows of `uploaded_files`: add one, list the newest, fetch one, find one, walk them all.
 
 Statements are Core built once at import (pure data, no I/O) and run through `queries.Tx`.
 """
@@ -21,6 +21,7 @@ _FIELDS = (_c.id, _c.original_name, _c.stored_name, _c.size, _c.sha256, _c.conte
 _NEWEST = Query(sa.select(_c.id, _c.original_name).order_by(_c.id.desc()).limit(NEWEST))
 _ONE = Query(sa.select(*_FIELDS).where(_c.id == sa.bindparam("b_id")))
 _ALL = Query(sa.select(*_FIELDS).order_by(_c.id))
+_BY_STORED = Query(sa.select(_c.id).where(_c.stored_name == sa.bindparam("b_stored")))
 _INSERT = Query(
     uploaded_files.insert().values(
         original_name=sa.bindparam("b_name"),
@@ -91,6 +92,11 @@ def add(tx: Tx, new: NewFile, *, now: datetime | None = None) -> int:
 def get(tx: Tx, file_id: int) -> StoredFile | None:
     row = tx.first(_ONE, {"b_id": file_id})
     return StoredFile(*row) if row is not None else None
+
+
+def has_stored_name(tx: Tx, stored_name: str) -> bool:
+    """True when a row names this stored file."""
+    return tx.first(_BY_STORED, {"b_stored": stored_name}) is not None
 
 
 def every(tx: Tx) -> list[StoredFile]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from rightsizer.config import Settings
 from rightsizer.errors import RightsizerError
+from rightsizer.fleet.state import refuse_live_fleet
 from rightsizer.uploader.database import Database
 from rightsizer.uploader.files import DataDir, DirState
 from rightsizer.uploader.schema import TABLES, empty_tables, table_counts
@@ -110,6 +111,7 @@ def reset(settings: Settings, *, dry_run: bool = False, mountinfo: Path = MOUNTI
     plan = plan_reset(settings)
     if dry_run:
         return ResetResult(plan, dry_run=True)
+    refuse_live_fleet(settings.state_dir, "reset the uploader's data")
     datadir = DataDir(settings.data_dir)
     datadir.initialise()
     db = Database(settings.db)

@@ -15,6 +15,8 @@ import time
 
 import sqlalchemy as sa
 
+from rightsizer.uploader.filenames import MAX_CONTENT_TYPE_CHARS
+
 # SQLite only auto-increments an `INTEGER PRIMARY KEY`; MySQL wants a BIGINT for long runs.
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _CREATE_ATTEMPTS = 5
@@ -29,7 +31,7 @@ uploaded_files = sa.Table(
     sa.Column("stored_name", sa.String(64), nullable=False, unique=True),
     sa.Column("size", sa.BigInteger(), nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("content_type", sa.String(MAX_CONTENT_TYPE_CHARS), nullable=False),
     sa.Column("session_id", sa.String(64), nullable=True),
     sa.Column("created_at", sa.DateTime(), nullable=False),
     mysql_engine="InnoDB",
@@ -54,12 +56,32 @@ def create_schema(engine: sa.Engine) -> None:
     for attempt in range(_CREATE_ATTEMPTS):
         try:
             metadata.create_all(engine, checkfirst=True)
+            _widen_content_type(engine)
             return
         except (sa.exc.OperationalError, sa.exc.ProgrammingError):
             # Another process created a table between our check and our CREATE.
             if attempt == _CREATE_ATTEMPTS - 1:
                 raise
             time.sleep(random.uniform(0.05, 0.2))
+
+
+def _widen_content_type(engine: sa.Engine) -> None:
+    """Widen `content_type` of a MySQL table made when the column was narrower (100).
+
+    SQLite does not enforce VARCHAR widths; MySQL would refuse longer types with a DataError.
+    """
+    if engine.dialect.name != "mysql":
+        return
+    with engine.begin() as conn:
+        for column in sa.inspect(conn).get_columns(uploaded_files.name):
+            width = getattr(column["type"], "length", None) or 0
+            if column["name"] == "content_type" and width < MAX_CONTENT_TYPE_CHARS:
+                conn.execute(
+                    sa.text(
+                        f"ALTER TABLE {uploaded_files.name} MODIFY content_type "
+                        f"VARCHAR({MAX_CONTENT_TYPE_CHARS}) NOT NULL"
+                    )
+                )
 
 
 def table_counts(conn: sa.Connection) -> dict[str, int]:

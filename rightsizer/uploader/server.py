@@ -4,13 +4,15 @@
 
 The fleet runs this as a CPU-capped task, so the process prints one line and nothing per request
 (an access log would cost CPU the task does not have). The socket is bound here, before uvicorn
-starts, so port 0 works and the startup line names the real port. SIGTERM and SIGINT stop it
-gracefully with exit code 0, also while it is still starting.
+starts, so port 0 works and the startup line names the real port; an address that cannot be
+bound (in use, privileged, not local) is a one-line UsageError, before anything else is touched.
+SIGTERM and SIGINT stop it gracefully with exit code 0, also while it is still starting.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import signal
 import socket
@@ -24,6 +26,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from rightsizer.config import Settings
+from rightsizer.errors import UsageError
 from rightsizer.uploader.app import create_app
 from rightsizer.uploader.database import describe
 
@@ -74,7 +77,36 @@ def make_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening-ready TCP socket on host:port (port 0 picks a free one)."""
+    """A listening-ready TCP socket on host:port (port 0 picks a free one).
+
+    UsageError, in one line that says what to do, when the address cannot be had.
+    """
+    try:
+        return _bind(host, port)
+    except OSError as exc:
+        raise bind_refused(host, port, exc) from None
+
+
+def bind_refused(host: str, port: int, exc: OSError) -> UsageError:
+    """The one-line error for an address that cannot be bound."""
+    where = f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return UsageError(
+            f"{where} is already in use; stop what listens there or choose another --port "
+            "(0 picks a free one)"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return UsageError(
+            f"{where}: permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE, "
+            "so choose --port 1024 or above"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return UsageError(f"{where}: no such address on this machine; check --host")
+    reason = exc.strerror or str(exc)
+    return UsageError(f"{where}: cannot listen there ({reason}); check --host and --port")
+
+
+def _bind(host: str, port: int) -> socket.socket:
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
@@ -102,8 +134,8 @@ def serve(settings: Settings, *, host: str, port: int, announce: TextIO | None =
     logging.getLogger("python_multipart").setLevel(logging.ERROR)
     with _stop_raises():
         try:
-            app = create_app(settings)
             with bind(host, port) as sock:
+                app = create_app(settings)
                 print(
                     f"uploader listening on {url_of(sock)} (db {describe(settings.db)}, "
                     f"data {settings.data_dir})",

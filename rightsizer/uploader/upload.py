@@ -3,8 +3,10 @@
 No spooling, no second copy: python-multipart's streaming parser hands each slice of the `file`
 part to `os.write` and to SHA-256 as it arrives. Limits hold before memory or disk fill up: a
 declared Content-Length over the limit is refused before the body is read, and a chunked body is
-cut off as soon as it passes the limit. Any refusal is an `UploadRejected` with the status and
-the visitor's message; the temp file is gone by then.
+cut off as soon as it passes the limit. A body with more parts than the form sends is cut off at
+the first part too many. A body that stops arriving (`BodyTimeouts`: no byte for `idle_s`, or
+slower on the whole than the size limit allows) is answered 408. Any refusal is an
+`UploadRejected` with the status and the visitor's message; the temp file is gone by then.
 
 Writes happen on the event loop: a 64 KiB write to the page cache costs microseconds, less than
 handing it to a thread would.
@@ -12,10 +14,11 @@ handing it to a thread would.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,16 @@ from rightsizer.uploader.files import DataDir
 FIELD = b"file"
 # Room for the multipart framing and small extra fields on top of the file itself.
 FRAMING_ALLOWANCE = 64 * 1024
+# The form (pages.py) sends one part, `file`; three more leave room for what other clients add
+# (a submit button's name, PHP's MAX_FILE_SIZE). Parts beyond that are parsed for nothing.
+MAX_PARTS = 4
+# No byte of the body for this long: the client is gone or stalling on purpose. Longer than any
+# pause of a working client on a slow link (TCP retransmits back off to a few seconds).
+BODY_IDLE_S = 30.0
+# The whole body may take GRACE + limit / MIN_RATE: 60 s plus 32 KiB/s (256 kbit/s, slower than
+# any link one uploads from) for the largest body allowed; about 6 minutes for 10 MiB.
+BODY_GRACE_S = 60.0
+BODY_MIN_RATE = 32 * 1024
 _PARAM = re.compile(rb';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 _ESCAPED = re.compile(rb"\\(.)")
 
@@ -44,14 +57,36 @@ class UploadRejected(Exception):
 
 
 @dataclass(frozen=True)
+class BodyTimeouts:
+    """How long a body may take: `idle_s` between bytes, `total_s` in all (None: from the limit)."""
+
+    idle_s: float = BODY_IDLE_S
+    total_s: float | None = None
+
+    def total_for(self, max_file_bytes: int) -> float:
+        if self.total_s is not None:
+            return self.total_s
+        return BODY_GRACE_S + body_limit(max_file_bytes) / BODY_MIN_RATE
+
+
+@dataclass(frozen=True)
 class ReceivedFile:
-    """A complete upload in its temp file, not yet renamed into place."""
+    """A complete upload in its temp file, not yet renamed into place.
+
+    `lock_fd` holds the file's flock (files.py): close it once the row is committed or the file
+    removed, not before.
+    """
 
     temp_path: str
+    lock_fd: int
     original_name: str
     content_type: str
     size: int
     sha256: str
+
+    def release(self) -> None:
+        """Close the file's descriptor, and so its lock."""
+        os.close(self.lock_fd)
 
 
 def body_limit(max_file_bytes: int) -> int:
@@ -110,6 +145,7 @@ class _FileSink:
         self.content_type = ""
         self.taken = False
         self.ended = False
+        self.parts = 0
 
     def callbacks(self) -> Any:
         return {
@@ -124,6 +160,11 @@ class _FileSink:
         }
 
     def _part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise UploadRejected(
+                400, f"The upload has more than {MAX_PARTS} parts; send the file alone.", close=True
+            )
         self._headers = {}
 
     def _header_field(self, data: bytes, start: int, end: int) -> None:
@@ -143,9 +184,9 @@ class _FileSink:
             return
         try:
             self.name = check_client_name(params[b"filename"])
+            self.content_type = clean_content_type(self._headers.get(b"content-type"))
         except BadName as exc:
             raise UploadRejected(400, f"Upload refused: {exc}.") from None
-        self.content_type = clean_content_type(self._headers.get(b"content-type"))
         self.temp_path, self.fd = self._datadir.open_temp()
         self.taken = self._writing = True
 
@@ -167,49 +208,114 @@ class _FileSink:
         self.ended = True
 
     def discard(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        """Remove the temp file, then close it (the lock is held until it is gone)."""
         if self.temp_path is not None:
             Path(self.temp_path).unlink(missing_ok=True)
-
-    def finish(self) -> ReceivedFile:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+    def finish(self) -> ReceivedFile:
+        """The complete file, its fd still open (the lock); UploadRejected when there is none."""
         if not self.ended:
             raise UploadRejected(400, "The multipart upload is broken or incomplete.")
-        if self.temp_path is None:
+        if self.temp_path is None or self.fd is None:
             raise UploadRejected(400, 'No file was sent (the form needs a field named "file").')
         if self.size == 0:
             raise UploadRejected(400, "The file is empty; choose a file with content.")
         return ReceivedFile(
-            self.temp_path, self.name, self.content_type, self.size, self.hasher.hexdigest()
+            self.temp_path,
+            self.fd,
+            self.name,
+            self.content_type,
+            self.size,
+            self.hasher.hexdigest(),
         )
+
+
+def too_slow() -> UploadRejected:
+    return UploadRejected(
+        408, "The upload stopped arriving or came too slowly; please try again.", close=True
+    )
 
 
 async def receive_file(
     content_type: str | None,
-    chunks: AsyncIterator[bytes],
+    chunks: AsyncIterable[bytes],
     datadir: DataDir,
     max_file_bytes: int,
+    timeouts: BodyTimeouts | None = None,
 ) -> ReceivedFile:
-    """Stream the body into a temp file; UploadRejected (temp file removed) when it is refused."""
+    """Stream the body into a temp file; UploadRejected (temp file removed) when it is refused.
+
+    The returned file's fd is open; the caller calls `release()` when done with it.
+    """
     boundary = boundary_of(content_type)
+    timeouts = timeouts or BodyTimeouts()
     sink = _FileSink(datadir, max_file_bytes)
     limit = body_limit(max_file_bytes)
     received = 0
+    watchdog = _Watchdog(timeouts, timeouts.total_for(max_file_bytes))
     try:
         parser = MultipartParser(boundary, sink.callbacks())
         async for chunk in chunks:
+            watchdog.progressed()
             received += len(chunk)
             if received > limit:
                 raise too_large(max_file_bytes)
             parser.write(chunk)
         return sink.finish()
+    except asyncio.CancelledError:
+        sink.discard()
+        if watchdog.fired():
+            raise too_slow() from None
+        raise
     except FormParserError:
         sink.discard()
         raise UploadRejected(400, "The multipart upload is broken or incomplete.") from None
     except BaseException:
         sink.discard()
         raise
+    finally:
+        watchdog.close()
+
+
+class _Watchdog:
+    """Cancels the receiving task when the body stalls: one timer per body, re-armed lazily.
+
+    Cheaper than a timeout around every chunk (measured ~15 us each): a chunk only notes the
+    time. The timer fires while the task waits for a chunk, since that is the only `await` of
+    `receive_file`, and the watchdog is closed before `receive_file` returns.
+    """
+
+    def __init__(self, timeouts: BodyTimeouts, total_s: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._idle_s = timeouts.idle_s
+        self._last = self._loop.time()
+        self._deadline = self._last + total_s
+        self._fired = False
+        self._handle = self._loop.call_at(self._due(), self._check)
+
+    def progressed(self) -> None:
+        self._last = self._loop.time()
+
+    def fired(self) -> bool:
+        """True when the watchdog cancelled the task (and takes that cancellation back)."""
+        if self._fired and self._task is not None:
+            self._task.uncancel()
+        return self._fired
+
+    def close(self) -> None:
+        self._handle.cancel()
+
+    def _due(self) -> float:
+        return min(self._deadline, self._last + self._idle_s)
+
+    def _check(self) -> None:
+        due = self._due()
+        if self._loop.time() < due:
+            self._handle = self._loop.call_at(due, self._check)
+        elif self._task is not None:
+            self._fired = True
+            self._task.cancel()

@@ -1,19 +1,23 @@
 """Rows against files: does every row have its file, unchanged, and every file its row?
 
     report = verify(settings)
-    report.consistent            # True when nothing is missing, orphaned or changed
+    report.consistent            # True when nothing is missing, orphaned, changed or stale
     report.as_dict()             # {"rows", "files", "missing_files", "orphan_files",
-                                 #  "mismatched", "consistent"}
+                                 #  "mismatched", "stale_partials", "quarantined_files",
+                                 #  "consistent"}
 
-Only stored files count (temp files are uploads still arriving). Read-only: nothing is created,
-not even the tables or the directory. A row whose stored name is not one rightsizer makes counts
-as missing; its path is never opened.
+Stored files are compared with rows. Partial uploads (`.incoming-*.part`) are uploads arriving,
+unless last written more than repair.SETTLE_AFTER_S ago: then a crash left them (stale).
+Quarantined orphans (`*.orphan`, set aside by `verify --repair`) are listed, not counted against
+consistency. Read-only: nothing is created, not even the tables or the directory. A row whose
+stored name is not one rightsizer makes counts as missing; its path is never opened.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +27,8 @@ from rightsizer.config import Settings
 from rightsizer.errors import RightsizerError
 from rightsizer.uploader import records
 from rightsizer.uploader.database import Database
-from rightsizer.uploader.files import DataDir
+from rightsizer.uploader.files import DataDir, EntryKind, unusable
+from rightsizer.uploader.repair import is_stale
 from rightsizer.uploader.schema import uploaded_files
 
 
@@ -58,10 +63,14 @@ class VerifyReport:
     missing_files: tuple[str, ...]
     orphan_files: tuple[str, ...]
     mismatched: tuple[Mismatch, ...]
+    stale_partials: tuple[str, ...] = ()
+    quarantined_files: tuple[str, ...] = ()
 
     @property
     def consistent(self) -> bool:
-        return not (self.missing_files or self.orphan_files or self.mismatched)
+        return not (
+            self.missing_files or self.orphan_files or self.mismatched or self.stale_partials
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,17 +79,21 @@ class VerifyReport:
             "missing_files": list(self.missing_files),
             "orphan_files": list(self.orphan_files),
             "mismatched": [m.as_dict() for m in self.mismatched],
+            "stale_partials": list(self.stale_partials),
+            "quarantined_files": list(self.quarantined_files),
             "consistent": self.consistent,
         }
 
 
-def verify(settings: Settings) -> VerifyReport:
+def verify(settings: Settings, *, now: float | None = None) -> VerifyReport:
     """Compare `uploaded_files` with the stored files of the data directory."""
+    now = time.time() if now is None else now
     datadir = DataDir(settings.data_dir)
     try:
-        on_disk = {e.name: e.size for e in datadir.entries() if not e.is_temp}
+        entries = list(datadir.entries())
     except OSError as exc:
-        raise RightsizerError(f"{settings.data_dir}: cannot read it ({exc.strerror})") from None
+        raise unusable(settings.data_dir, exc) from None
+    on_disk = {e.name: e.size for e in entries if e.kind is EntryKind.STORED}
     rows = _rows(settings.db)
     missing: list[str] = []
     mismatched: list[Mismatch] = []
@@ -104,6 +117,10 @@ def verify(settings: Settings) -> VerifyReport:
         missing_files=tuple(missing),
         orphan_files=tuple(sorted(set(on_disk) - known)),
         mismatched=tuple(mismatched),
+        stale_partials=tuple(
+            sorted(e.name for e in entries if e.kind is EntryKind.PARTIAL and is_stale(e, now))
+        ),
+        quarantined_files=tuple(sorted(e.name for e in entries if e.kind is EntryKind.QUARANTINED)),
     )
 
 

@@ -6,24 +6,25 @@
 - a script: HTTP Basic on any request (`curl -u USER:PASS .../rightsizer/stats`).
 
 Without either, a page request (Accept: text/html) is redirected to the login page and
-anything else gets 401 with `WWW-Authenticate: Basic`. A wrong password costs a second.
+anything else gets 401 with `WWW-Authenticate: Basic`. A wrong password locks that client
+(its address) out for a second, then two, four, ... (rightsizer.web.throttle): meanwhile its
+login attempts, right or wrong, get 429 with `Retry-After` and are not checked.
 Imports Flask and flask-login, not Locust: `install_login` is given Locust's WebUI.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, session, url_for
+from flask import Blueprint, Flask, Response, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import UserMixin, login_user
 
 from rightsizer.web.options import Credentials
+from rightsizer.web.throttle import LoginThrottle, retry_header
 
 LOGIN_PATH = "/rightsizer/login"
-FAILED_LOGIN_DELAY = 1.0
 REALM = 'Basic realm="rightsizer", charset="UTF-8"'
 
 
@@ -37,9 +38,13 @@ class User(UserMixin):  # type: ignore[misc]  # flask-login is untyped
         return self.name
 
 
-def install_login(web_ui: Any, credentials: Credentials) -> None:
-    """Make Locust's WebUI (created with `web_login=True`) accept `credentials` only."""
-    app = web_ui.app
+def install_login(
+    web_ui: Any, credentials: Credentials, throttle: LoginThrottle | None = None
+) -> LoginThrottle:
+    """Make Locust's WebUI (created with `web_login=True`) accept `credentials` only; failed
+    attempts are counted in `throttle` (a new one by default), which is returned."""
+    throttle = throttle if throttle is not None else LoginThrottle()
+    app: Flask = web_ui.app
     app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     manager = web_ui.login_manager
@@ -54,8 +59,9 @@ def install_login(web_ui: Any, credentials: Credentials) -> None:
         if given is None or given.type != "basic":
             return None
         if credentials.matches(given.username or "", given.password or ""):
+            throttle.succeeded(request.remote_addr)
             return User(credentials.user)
-        time.sleep(FAILED_LOGIN_DELAY)
+        throttle.failed(request.remote_addr)
         return None
 
     @manager.unauthorized_handler  # type: ignore[untyped-decorator]
@@ -66,6 +72,22 @@ def install_login(web_ui: Any, credentials: Credentials) -> None:
         response.headers["WWW-Authenticate"] = REALM
         return response
 
+    @app.before_request
+    def locked_out() -> ResponseReturnValue | None:
+        attempt = request.authorization is not None or (
+            request.method == "POST" and request.path == LOGIN_PATH
+        )
+        wait = throttle.retry_after(request.remote_addr) if attempt else None
+        if wait is None:
+            return None
+        response = Response(
+            f"too many failed logins from your address; try again in {retry_header(wait)} s\n",
+            429,
+            mimetype="text/plain",
+        )
+        response.headers["Retry-After"] = retry_header(wait)
+        return response
+
     web_ui.auth_args = {"username_password_callback": LOGIN_PATH}
     routes = Blueprint("rightsizer_login", __name__)
 
@@ -73,10 +95,12 @@ def install_login(web_ui: Any, credentials: Credentials) -> None:
     def login_submit() -> ResponseReturnValue:
         user = request.form.get("username", "")
         if credentials.matches(user, request.form.get("password", "")):
+            throttle.succeeded(request.remote_addr)
             login_user(User(credentials.user))
             return redirect(url_for("locust.index"))
-        time.sleep(FAILED_LOGIN_DELAY)
+        throttle.failed(request.remote_addr)
         session["auth_error"] = "Invalid username or password"
         return redirect(url_for("locust.login"))
 
     app.register_blueprint(routes)
+    return throttle

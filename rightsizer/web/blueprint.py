@@ -12,8 +12,10 @@ Routes (all behind Locust's login when `--web-auth` is given):
 On Locust's own routes: its `/stats/requests` JSON gets `extended_stats` (the rows of the
 "Tasks & alarms" tab, declared in `template_args`), its index page loads `tab.js` (which shows
 the charts page inside that tab), and `POST /swarm` goes through `control.swarm_refusal`.
-A POST whose Origin is another site is refused: a web page must not start load from a browser.
-Imports Flask, not Locust.
+Every request first passes the cross-site guard (rightsizer.web.guard: Host, Sec-Fetch-Site,
+Origin), so a web page cannot start load from a browser; answers carry no CORS headers
+(rightsizer.web.cors), so no other site can read them; Locust's `POST /user`, which would set
+any attribute of a user class (its host among them), is closed. Imports Flask, not Locust.
 """
 
 from __future__ import annotations
@@ -23,17 +25,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, jsonify, request, send_from_directory
 
 from rightsizer.web.control import RunControl, requested_users, swarm_refusal
+from rightsizer.web.cors import WithoutCors
+from rightsizer.web.guard import HostRule, cross_site_refusal
 from rightsizer.web.stats import TAB_COLUMNS, TAB_KEY, TAB_TITLE, Dashboard
 
 PREFIX = "/rightsizer"
 STATIC = Path(__file__).with_name("static")
 TEMPLATES = Path(__file__).with_name("templates")
 TAB_SCRIPT = f'<script src=".{PREFIX}/static/tab.js" defer></script>'
+USER_CLASS_PATH = "/user"
 # Locust's `auth_required_if_enabled`: a view in, the view behind its login out.
 Auth = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -77,19 +81,20 @@ def blueprint(board: Dashboard, auth: Auth) -> Blueprint:
     return routes
 
 
-def _cross_site() -> bool:
-    origin = request.headers.get("Origin")
-    return origin is not None and urlsplit(origin).netloc != request.host
-
-
-def install(app: Flask, board: Dashboard, control: RunControl, auth: Auth) -> None:
-    """Register the routes and hooks on Locust's app (before it serves)."""
+def install(app: Flask, board: Dashboard, control: RunControl, auth: Auth, hosts: HostRule) -> None:
+    """Register the routes and hooks on Locust's app (before it serves); `hosts` says which
+    Host headers the guard accepts."""
     app.register_blueprint(blueprint(board, auth))
+    app.wsgi_app = WithoutCors(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.before_request
     def guard() -> Response | None:
-        if request.method == "POST" and _cross_site():
-            return _refused("refused: this request comes from another site", 403)
+        headers = request.headers
+        refusal = cross_site_refusal(request.method, request.path, request.host, headers, hosts)
+        if refusal is not None:
+            return _refused(refusal, 403)
+        if request.path == USER_CLASS_PATH:
+            return _refused("refused: the user classes are the locustfile's; edit it there", 403)
         if request.method == "POST" and request.path == "/swarm":
             reason = swarm_refusal(request.form, control)
             if reason is not None:  # as Locust answers a bad form: 200, success false

@@ -3,14 +3,18 @@
 Locust's UI starts load with `POST /swarm` (user_count, spawn_rate, host). Here that is allowed
 only while the user drives the run (no --users), never after the run's load is over (the UI
 offers "New test" after Stop: the run directory is being written), never to another host than
-the run's target (its samples would describe the wrong system), and with at least one user
-(Stop ends the run). Pure: a form in, a refusal message or None out.
+the run's target (its samples would describe the wrong system), with 1 to `MAX_USERS` users
+(Stop ends the run) and a spawn rate within the one `--spawn-rate` accepts: the command line's
+own limits (rightsizer.load.plan). Pure: a form in, a refusal message or None out.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from rightsizer.load.plan import MAX_SPAWN_RATE, MAX_USERS, MIN_SPAWN_RATE
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,20 @@ def swarm_refusal(form: Mapping[str, str], control: RunControl) -> str | None:
     if host and host.strip().rstrip("/") != control.target.rstrip("/"):
         return f"this run measures {control.target}; the host cannot be changed here"
     users = requested_users(form)
-    if users is None or users < 1:
-        return "give a whole number of users, at least 1 (Stop ends the run)"
+    if users is None or not 1 <= users <= MAX_USERS:
+        return f"give a whole number of users from 1 to {MAX_USERS} (Stop ends the run)"
+    rate = form.get("spawn_rate")
+    if rate is not None and not _rate_allowed(rate):
+        return f"give a spawn rate from {MIN_SPAWN_RATE:g} to {MAX_SPAWN_RATE:g} users a second"
     return None
+
+
+def _rate_allowed(text: str) -> bool:
+    try:
+        rate = float(text)  # as Locust reads it
+    except ValueError:
+        return False
+    return math.isfinite(rate) and MIN_SPAWN_RATE <= rate <= MAX_SPAWN_RATE
 
 
 def requested_users(form: Mapping[str, str]) -> int | None:

@@ -6,7 +6,9 @@
 
 Created on the run's Environment the way Locust's own main creates it (delayed start, so every
 route and hook is in place before the first request), with Locust's `web_login` when
-`--web-auth` is given. Imports Locust and gevent: only the process running the load imports it.
+`--web-auth` is given. It answers only requests addressed to where it listens and sent by no
+other site (rightsizer.web.guard). Imports Locust and gevent: only the process running the load
+imports it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rightsizer.errors import UnavailableError
 from rightsizer.web.auth import install_login
 from rightsizer.web.blueprint import install, tab_arguments
 from rightsizer.web.control import RunControl
+from rightsizer.web.guard import HostRule
 from rightsizer.web.options import WebOptions
 from rightsizer.web.stats import Dashboard
 
@@ -65,7 +68,8 @@ class WebServer:
         if options.credentials is not None:
             install_login(web_ui, options.credentials)
         assert web_ui.app is not None  # WebUI sets it in __init__
-        install(web_ui.app, board, control, web_ui.auth_required_if_enabled)
+        hosts = HostRule.bound_to(options.host, login=options.credentials is not None)
+        install(web_ui.app, board, control, web_ui.auth_required_if_enabled, hosts)
         # update_template_args() merges into template_args: these keys stay.
         web_ui.template_args.update(tab_arguments())
         return cls(web_ui, options, board)

@@ -25,6 +25,7 @@ from rightsizer.fleet.spec import FleetSpec
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample
 from tests.alarms.helpers import T0, definition
 from tests.fleet.conftest import our_groups
+from tests.parts import fail_without
 
 CPU = MetricKey.of("CPUUtilization", ServiceName="uploader")
 REQUESTS = MetricKey.of("ClientRequestCount")
@@ -435,7 +436,7 @@ def test_a_burner_task_in_a_real_fleet_fires_within_a_second_of_the_boundary(
         live: LiveAlarms | None = None
         try:
             if not fleet.capped:
-                pytest.skip(f"no permission for cgroups here: {fleet.warnings}")
+                fail_without("cgroups", fleet.warnings)
             live = LiveAlarms(
                 [seed_alarm(period=10, actions=())],
                 store,

@@ -11,6 +11,7 @@ from rightsizer.analysis.answer import Answer, build_answer
 from rightsizer.analysis.bottleneck import name_bottleneck
 from rightsizer.analysis.capacity import tasks_needed
 from rightsizer.analysis.knee import find_knee
+from rightsizer.analysis.limit import limit_of_steps
 from rightsizer.analysis.run import Alarm, load_run
 from rightsizer.analysis.slo import users_at_slo
 from rightsizer.analysis.steps import Step, load_points
@@ -29,17 +30,21 @@ def test_the_answer_is_made_of_the_runs_figures(tmp_path: Path, answer: Answer) 
     four = load_run(fixture_run(tmp_path / "again", "run-4-tasks"))
     limit = users_at_slo(one.steps, one.slo)
     assert limit.users is not None
-    assert answer.users_per_task == pytest.approx(limit.users / (one.tasks or 1))
-    assert answer.tasks_needed == tasks_needed(limit.users / (one.tasks or 1), 2000, 0.3)
+    # users per task are whole: the estimate, rounded down (the fixture breaks the SLO)
+    assert answer.users_per_task == math.floor(limit.users / (one.tasks or 1))
+    assert answer.tasks_needed == tasks_needed(answer.users_per_task, 2000, 0.3)
+    bracket = limit_of_steps(one.steps, one.slo)
+    assert (answer.users_low, answer.users_high) == (bracket.low, bracket.high)
+    assert answer.users_low is not None and answer.users_high is not None
+    assert answer.users_low <= answer.users_per_task <= answer.users_high
     # judged by the SLO the run recorded, not the default
     assert (answer.slo_p95_ms, answer.slo_failure_pct) == tuple(one.manifest["slo"].values())
     assert answer.users_interpolated == limit.interpolated
     knee_one = find_knee(load_points(one.steps))
     knee_four = find_knee(load_points(four.steps))
     assert knee_one and knee_four
-    assert answer.throughput_ratio == pytest.approx(
-        knee_four.peak_throughput / knee_one.peak_throughput
-    )
+    # kept to the two decimals every page prints
+    assert answer.throughput_ratio == round(knee_four.peak_throughput / knee_one.peak_throughput, 2)
     assert answer.scaling_tasks == (one.tasks, four.tasks)
     assert answer.limiting_part == name_bottleneck(four).part.value
     if knee_one.reached and knee_four.reached:
@@ -57,10 +62,11 @@ def test_the_answer_survives_a_json_round_trip(answer: Answer) -> None:
 
 def test_the_printed_answer_carries_the_numbers(answer: Answer) -> None:
     text = "\n".join(answer.lines())
-    assert f"{answer.users_per_task:.1f}" in text
+    assert f"{answer.users_low}-{answer.users_high} (" in text
+    assert f"≈ {answer.users_per_task} interpolated" in text
     assert "45% (seed: 20%)" in text
     assert f"{answer.tasks_needed:.0f} if tasks scaled linearly" in text
-    assert f"x{answer.throughput_ratio:.1f}" in text
+    assert f"x{answer.throughput_ratio:.2f}" in text
     assert f"Alarm {answer.alarm_name} back to OK after the load: yes" in text
     assert answer.alarm_name == "uploader-cpu-high"
 
@@ -112,7 +118,7 @@ def test_users_are_divided_by_the_fleet_s_task_count() -> None:
     one = build_answer(run_of(BREAKING, tasks=1))
     four = build_answer(run_of(BREAKING, tasks=4))
     assert one.users_per_task is not None and four.users_per_task is not None
-    assert four.users_per_task == pytest.approx(one.users_per_task / 4)
+    assert four.users_per_task == math.floor(one.users_per_task / 4)
     assert one.users_interpolated and "interpolated" in one.lines()[0]
 
 
@@ -134,11 +140,16 @@ def test_an_uncapped_fleet_is_flagged_in_the_answer() -> None:
     assert any("UNCAPPED" in note for note in answer.notes)
 
 
-def test_a_measured_limit_is_labelled_measured() -> None:
+def test_a_limit_not_reached_is_a_lower_bound_that_says_why() -> None:
     held = build_answer(run_of(BREAKING[:2]))
-    assert not held.users_interpolated and held.users_per_task == 40.0
-    assert "(measured: last good step)" in held.lines()[0]
+    assert not held.users_interpolated and held.users_per_task == 40
+    assert (held.users_low, held.users_high) == (40, None)
+    assert "≥ 40 (a lower bound: no step up to 40 users" in held.lines()[0]
+    assert held.bound_reason is not None and held.bound_reason in held.lines()[0]
     assert any("lower bound" in note for note in held.notes)
+    generator = [*BREAKING[:1], dataclasses.replace(BREAKING[1], generator_bound=True)]
+    bound = build_answer(run_of(generator))
+    assert bound.bound_reason is not None and "load generator" in bound.bound_reason
 
 
 def saturating(tasks: int) -> list[Step]:
@@ -184,7 +195,12 @@ def test_an_slo_held_past_the_knee_gives_the_knee() -> None:
     answer = build_answer(run_of(held))
     knee = find_knee(load_points(held))
     assert knee is not None and knee.reached and knee.users < 20
-    assert answer.users_at_knee and answer.users_per_task == pytest.approx(knee.users)
-    assert "(the knee:" in answer.lines()[0]
+    assert answer.users_at_knee and answer.users_per_task == math.floor(knee.users)
+    # the first bad step is the one past the knee, though it held the SLO
+    assert answer.users_high == 20 and answer.users_low == 5
+    assert (
+        f"5-20 (last good step to first bad step; ≈ {answer.users_per_task} the knee)"
+        in (answer.lines()[0])
+    )
     assert any("past the knee" in note for note in answer.notes)
     assert Answer.from_dict(answer.to_dict()) == answer

@@ -67,3 +67,26 @@ def test_steps_are_matched_by_users_and_unmatched_ones_listed() -> None:
     assert (p95.a.value, p95.b.value, p95.delta.value) == (300.0, 150.0, -150.0)
     assert p95.a.low is None and p95.significant is None
     assert comparison.step(20) is None
+
+
+def test_runs_with_different_task_counts_are_also_compared_per_task() -> None:
+    one = run_of([step(600, 0, rps=300.0, cpu_utilization=98.0)], tasks=1)
+    four = synthetic(600, 200.0, 20.0, seed=4)
+    four = run_of(list(four.steps), latency=four.latency, service_cpu=four.service_cpu, tasks=4)
+    comparison = compare_runs(one, four, resamples=200)
+    assert comparison.per_task and (comparison.tasks_a, comparison.tasks_b) == (1, 4)
+    [shared] = comparison.steps
+    part = shared.per_task
+    assert part is not None
+    assert (part.users_a, part.users_b) == (600.0, 150.0)
+    rps = shared[Measure.RPS]
+    assert part.rps_a.value == rps.a.value == 300.0  # from steps.json: no interval
+    assert part.rps_a.low is None
+    # B's RPS and its interval, each divided by its four tasks.
+    assert rps.b.value is not None and rps.b.low is not None and rps.b.high is not None
+    assert part.rps_b.value == pytest.approx(rps.b.value / 4)
+    assert (part.rps_b.low, part.rps_b.high) == pytest.approx((rps.b.low / 4, rps.b.high / 4))
+    assert part.rps_ratio == pytest.approx(rps.b.value / 4 / 300.0)
+    # The same task count: nothing to divide.
+    same = compare_runs(one, one, resamples=20)
+    assert not same.per_task and same.steps[0].per_task is None

@@ -18,6 +18,7 @@ import pytest
 
 from rightsizer.cgroup import container
 from rightsizer.cgroup.driver import ManagedDriver, open_driver, parent_name
+from tests.parts import fail_without
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -55,7 +56,7 @@ def real_driver() -> Iterator[ManagedDriver]:
     choice = open_driver(Path("/sys/fs/cgroup"), parent_name())
     if not choice.capped:
         choice.driver.close()
-        pytest.skip(f"no permission for cgroups here: {choice.warning}")
+        fail_without("cgroups", choice.warning)
     try:
         yield choice.driver
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ from typer.testing import CliRunner
 
 from rightsizer.cli import app
 from rightsizer.config import Settings, load_settings
+from rightsizer.uploader.files import new_stored_name
+from rightsizer.uploader.repair import SETTLE_AFTER_S
 from tests.uploader.helpers import file_body, post_raw, serve_in_thread, stored_files
 
 runner = CliRunner()
@@ -42,6 +46,8 @@ def test_verify_exit_codes_and_json_shape(settings: Settings) -> None:
         "missing_files": [],
         "orphan_files": [],
         "mismatched": [],
+        "stale_partials": [],
+        "quarantined_files": [],
         "consistent": True,
     }
     gone = stored_files(settings.data_dir)[0]
@@ -123,3 +129,28 @@ def test_a_bad_setting_names_its_flag(settings: Settings) -> None:
     result = runner.invoke(app, ["serve", "--max-upload-mb", "-1", *flags(settings)])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --max-upload-mb: must be between")
+
+
+def test_verify_repair_settles_what_a_crash_left(settings: Settings) -> None:
+    fill(settings, 1)
+    then = time.time() - 2 * SETTLE_AFTER_S
+    orphan = settings.data_dir / new_stored_name()
+    partial = settings.data_dir / f".incoming-{'a' * 32}.part"
+    for path in (orphan, partial):
+        path.write_bytes(b"left by a crash")
+        os.utime(path, (then, then))
+    found = runner.invoke(app, ["verify", *flags(settings)])
+    assert found.exit_code == 1
+    assert f"orphan file (no row): {orphan.name}" in found.stdout
+    assert f"stale partial upload (a crash left it): {partial.name}" in found.stdout
+    assert "verify --repair" in found.stdout
+    repaired = runner.invoke(app, ["verify", "--repair", *flags(settings)])
+    assert repaired.exit_code == 0, repaired.output
+    assert "repair: removed 1 stale partial uploads, quarantined 1 orphan files" in repaired.stdout
+    assert "1 rows, 1 files: consistent" in repaired.stdout
+    assert not partial.exists() and not orphan.exists()
+    again = runner.invoke(app, ["verify", "--repair", "--json", *flags(settings)])
+    document = json.loads(again.stdout)
+    assert document["consistent"] is True
+    assert document["quarantined_files"] == [orphan.name.replace(".upload", ".orphan")]
+    assert document["repaired"] == {"removed_partials": [], "quarantined": [], "left": []}

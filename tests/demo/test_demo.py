@@ -49,7 +49,11 @@ def test_the_quick_demo_answers_every_question(tmp_path: Path) -> None:
     assert answer["throughput_ratio"] > 1  # four tasks carried more than one
     # The printed answer is the stored one.
     assert "The answer" in done.stdout
-    assert f"{answer['users_per_task']:.1f}" in done.stdout
+    assert f"{answer['users_per_task']:.0f}" in done.stdout
+    # The threshold is read off the 1-task run's CPU curve and checked by replay at 60 s.
+    assert answer["threshold_basis"] == "curve" and answer["threshold_period_s"] == 60
+    assert answer["alarm_users"] < answer["users_per_task"]
+    assert any("at the production period (60 s" in note for note in answer["notes"])
     # Two runs, each with its report; the comparison beside them.
     demo = json.loads((directory / "demo.json").read_text())
     runs = [Path(p["run_dir"]) for p in demo["phases"]]
@@ -63,5 +67,12 @@ def test_the_quick_demo_answers_every_question(tmp_path: Path) -> None:
         assert manifest["target"]["capped"] is True
         assert manifest["search"] is not None
     assert (directory / "compare.html").stat().st_size > 10_000
+    # The 4-task run started at a load the 1-task run ran: the comparison has that step.
+    first, second = (
+        {s["users"] for s in RunDir.open(run if run.is_absolute() else tmp_path / run).steps()}
+        for run in runs
+    )
+    assert first & second
+    assert 'id="differences"' in (directory / "compare.html").read_text()
     # Nothing of the demo is left running.
     assert _ours(os.getpid()) == []

@@ -41,19 +41,27 @@ def test_phase_command_searches_on_a_capped_fleet(tmp_path: Path) -> None:
         assert part in text
 
 
-def test_the_second_search_starts_below_the_scaled_knee(tmp_path: Path) -> None:
+def test_the_second_search_starts_at_a_step_the_first_fleet_ran(tmp_path: Path) -> None:
     run = RunDir.create(tmp_path, "one")
     write_json(run.manifest_path, {"label": "one"})
-    # 0.5 rps per user until the task saturates at 150 rps: the knee is at 300 users.
-    measured = [(100, 50.0), (200, 100.0), (400, 150.0), (500, 150.0)]
-    steps = [
-        {"index": i, "users": u, "rps": x, "p95_ms": 20.0, "fail_ratio": 0.0}
-        for i, (u, x) in enumerate(measured)
-    ]
-    write_json(run.steps_path, {"steps": steps})
-    assert second_start(DemoPlan(out=tmp_path), run.path) == 540  # 300 x 4 x 0.45
-    assert second_start(DemoPlan(out=tmp_path, quick=True), run.path) == 540
-    write_json(run.steps_path, {"steps": []})
+
+    def record(measured: list[tuple[int, float]]) -> None:
+        steps = [
+            {"index": i, "users": u, "rps": u / 2, "p95_ms": p95, "fail_ratio": 0.0}
+            for i, (u, p95) in enumerate(measured)
+        ]
+        write_json(run.steps_path, {"steps": steps})
+
+    # A search: up to 600 (broke the 1 s SLO), then back to 450 (held), 520 (broke).
+    record([(100, 20.0), (300, 40.0), (600, 2500.0), (450, 300.0), (520, 1400.0)])
+    # The lowest step that broke it: the load one task could not carry, rerun on four.
+    assert second_start(DemoPlan(out=tmp_path), run.path) == 520
+    # Judged by the demo's own SLO: with 2 s, 520 held and 600 is the first to break.
+    assert second_start(DemoPlan(out=tmp_path, slo=Slo(p95_ms=2000)), run.path) == 600
+    # The SLO never broke: the highest step the first fleet ran.
+    record([(100, 20.0), (300, 40.0), (250, 35.0)])
+    assert second_start(DemoPlan(out=tmp_path), run.path) == 300
+    record([])
     assert second_start(DemoPlan(out=tmp_path), run.path) is None
 
 
@@ -72,6 +80,8 @@ def test_bad_demo_arguments_are_one_line_errors_before_anything_starts(tmp_path:
         (["--headroom", "1.5"], "--headroom"),
         (["--slo-p95-ms", "-1"], "--slo-p95-ms"),
         (["--slo-failures", "0"], "--slo-failures"),
+        (["--reaction-time", "0"], "--reaction-time"),
+        (["--growth", "-5"], "--growth"),
     ):
         done = subprocess.run(
             [sys.executable, "-m", "rightsizer", "demo", "--out", str(tmp_path / "runs"), *args],

@@ -23,6 +23,7 @@ from rightsizer.metrics import names
 from rightsizer.metrics.store import MetricKey, MetricStore
 from rightsizer.process import running
 from tests.fleet.conftest import task_command
+from tests.parts import fail_without
 
 pytestmark = [pytest.mark.cgroups, pytest.mark.haproxy]
 
@@ -43,7 +44,7 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> float:
 
 def _require_caps(fleet: Fleet) -> None:
     if not fleet.capped:
-        pytest.skip(f"no permission for cgroups here: {fleet.warnings}")
+        fail_without("cgroups", fleet.warnings)
 
 
 def test_a_burner_cannot_exceed_its_quota(fleet_factory: Callable[..., Fleet]) -> None:

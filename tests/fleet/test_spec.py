@@ -42,3 +42,19 @@ def test_task_command_must_place_the_port() -> None:
 def test_no_balancer_means_one_task(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--lb none needs exactly one task"):
         FleetSpec(workdir=tmp_path, tasks=2, balancing=Balancing.NONE)
+
+
+@pytest.mark.parametrize(
+    "path", ["/é", "healthz", "/a b", "/x\r\nHost: evil", "/x#y", '/x"y', "/x\\y", ""]
+)
+def test_a_health_path_that_cannot_go_on_the_wire_as_it_is_is_one_line(
+    tmp_path: Path, path: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"^health_path: expected a path such as /healthz") as bad:
+        FleetSpec(workdir=tmp_path, health_path=path)
+    assert "\n" not in str(bad.value)
+
+
+def test_a_usual_health_path_is_accepted(tmp_path: Path) -> None:
+    for path in ("/", "/healthz", "/index.php?action=health&x=1", "/a/b-c_d.e~f%20"):
+        assert FleetSpec(workdir=tmp_path, health_path=path).health_path == path

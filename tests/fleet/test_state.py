@@ -31,6 +31,7 @@ def test_supervisor_identity_needs_pid_and_start_time(tmp_path: Path) -> None:
     me = {"pid": os.getpid(), "pid_created": start_time(os.getpid())}
     assert supervisor_alive(me)
     assert not supervisor_alive({**me, "pid_created": 1.0})  # pid recycled
+    assert not supervisor_alive({"pid": os.getpid()})  # no start time: cannot be sure
     assert read_state(tmp_path / "missing.json") is None
     (tmp_path / "bad.json").write_text("{not json")
     assert read_state(tmp_path / "bad.json") is None

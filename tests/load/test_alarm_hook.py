@@ -15,16 +15,24 @@ from rightsizer.load.alarm_hook import (
     AlarmWatch,
     after_load_boundary,
     cooldown_wish,
+    default_alarm,
     select_alarms,
 )
 from tests.alarms.helpers import T0, definition
 
 
-def test_the_run_watches_the_one_seed_alarm(tmp_path: Path) -> None:
-    (alarm,) = select_alarms((), None, True, env={}, cwd=tmp_path)
-    assert alarm.to_json() == seed_alarm(actions=()).to_json()
-    assert alarm.period == 60
-    assert select_alarms((), None, False, env={}, cwd=tmp_path) == []
+def test_without_files_or_tables_the_user_gave_no_alarm(tmp_path: Path) -> None:
+    assert select_alarms((), None, env={}, cwd=tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("step_time", "period"), [(6, 10), (10, 10), (29, 10), (45, 30), (60, 60), (600, 60)]
+)
+def test_the_default_alarm_is_the_seeds_with_a_period_that_fits_a_step(
+    step_time: float, period: int
+) -> None:
+    alarm = default_alarm(step_time)
+    assert alarm.to_json() == seed_alarm(period=period, actions=()).to_json()
 
 
 @pytest.mark.parametrize(

@@ -135,3 +135,40 @@ def test_a_signal_while_the_fleet_starts_stops_it_and_writes_the_run(tmp_path: P
     assert finished.manifest()["interrupted"] is True
     for proc in psutil.process_iter(["cmdline"]):
         assert str(run_dir) not in " ".join(proc.info["cmdline"] or [])  # the fleet is gone
+
+
+PAGE_LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+
+class Reader(HttpUser):
+    wait_time = constant(0.2)
+
+    @task
+    def page(self):
+        self.client.get("/")
+"""
+
+
+def test_a_service_without_healthz_runs_with_health_path(run_cli: Any, tmp_path: Path) -> None:
+    """Python's http.server answers 404 on /healthz: the fleet checks / instead, given as a
+    flag here and as the settings file's key in the second run."""
+    served = tmp_path / "site"
+    served.mkdir()
+    (served / "index.html").write_text("hello")
+    locustfile = tmp_path / "pages.py"
+    locustfile.write_text(PAGE_LOCUSTFILE)
+    task_cmd = f"{sys.executable} -m http.server {{port}} --bind 127.0.0.1 --directory {served}"
+    common = ("-f", str(locustfile), "--users", "1", "--step-time", "2", "--port", "0",
+              "--cooldown", "0", "--task-cmd", task_cmd)  # fmt: skip
+    finished = run_cli(*common, "--health-path", "/")
+    assert finished.returncode == 0, finished.stderr
+    (step,) = finished.steps()
+    assert step["requests_total"] > 0 and step["failures"] == 0
+    assert finished.manifest()["settings"]["health_path"] == "/"
+    for run_dir in list(finished.out.iterdir()):
+        run_dir.rename(tmp_path / ("first-" + run_dir.name))
+    (tmp_path / "rightsizer.toml").write_text('health_path = "/index.html"\n')
+    again = run_cli(*common)
+    assert again.returncode == 0, again.stderr
+    assert again.manifest()["settings"]["health_path"] == "/index.html"

@@ -6,6 +6,7 @@ Steps are 3 s and users few, so each run takes about 10 s.
 from __future__ import annotations
 
 import csv
+import json
 import math
 import signal
 import sqlite3
@@ -109,6 +110,39 @@ def test_requests_in_flight_at_the_end_finish_and_count(
     assert manifest["drain_end"] > manifest["load_end"]  # users finished their last request
     assert step["max_ms"] >= 700
     check_run_directory(finished)
+
+
+HANGING_LOCUSTFILE = SLOW_LOCUSTFILE.replace("ms=700", "ms=30000")
+
+
+def test_a_slow_target_cannot_hold_the_drain(run_cli: Any, target: Target, tmp_path: Path) -> None:
+    """Requests that would take 30 s are cut after --drain-timeout, and counted as cut."""
+    locustfile = tmp_path / "hanging_locustfile.py"
+    locustfile.write_text(HANGING_LOCUSTFILE)
+    finished = run_cli(
+        "-f", str(locustfile), "--host", target.url, "--users", "2", "--step-time", "2",
+        "--cooldown", "0", "--drain-timeout", "1",
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    manifest = finished.manifest()
+    assert manifest["drain_forced"] is True
+    assert manifest["drain_cut"] == 2  # both users were inside a request
+    assert target.counts.slow == 0  # none had been answered
+    assert manifest["drain_end"] - manifest["load_end"] < 25  # far less than the 30 s requests
+    assert "2 request(s) in flight cut after 1 s" in finished.stdout + finished.stderr
+
+
+def test_the_first_line_says_how_long_the_run_takes(run_cli: Any, target: Target) -> None:
+    finished = run_cli(
+        "--host", target.url, "--users", "1,2", "--step-time", "2", "--cooldown", "3"
+    )
+    assert finished.returncode == 0, finished.stderr
+    first = finished.stderr.strip().splitlines()[0]  # progress goes to stderr
+    assert first.startswith("this run: 2 steps x 2 s = 4 s of load"), first
+    assert "3 s of cooldown: about 7 s" in first, first
+    answer = json.loads((finished.run_dir() / "answer.json").read_text())
+    assert answer["users_per_task"] is None  # a --host run: per task is not known
+    assert f"answer: {finished.run_dir() / 'answer.json'}" in finished.stdout + finished.stderr
 
 
 def test_two_local_workers(run_cli: Any, target: Target) -> None:

@@ -61,7 +61,7 @@ def test_counts_cover_the_step_rates_and_percentiles_the_steady_window() -> None
     assert (first.requests_total, first.failures) == (4, 2)
     assert first.rps == 3 / 5
     assert first.fail_ratio == 1 / 3
-    assert first.latency == Latency(20, 30, 30, 30, 30)
+    assert first.latency == Latency(20, 30, 30, 30, 30, count=3)
     assert (second.requests_total, second.failures, second.rps) == (2, 0, 1 / 5)
     assert second.latency.max == 7
 
@@ -105,7 +105,8 @@ def test_per_name_figures() -> None:
         "index", "users", "start", "end", "steady_start", "requests_total", "failures",
         "fail_ratio", "rps", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms",
         "cpu_utilization", "cpu_utilization_max", "memory_utilization", "generator_cpu",
-        "generator_bound", "requests",
+        "generator_bound", "p95_early_ms", "answered_early", "p95_late_ms", "answered_late",
+        "requests",
     }  # fmt: skip
 
 

@@ -182,3 +182,25 @@ def test_points_of_several_series_in_one_batch(tmp_path: Path) -> None:
         assert store.samples(a) == [(1.0, 10.0)]  # a non-finite value is dropped
         assert store.samples(b) == [(1.5, 3.0)]
         assert store.keys() == [a, b]
+
+
+def test_a_rolled_back_write_leaves_no_cached_series_id(tmp_path: Path) -> None:
+    """A new series inserted in a batch that then fails: its id was cached though the row
+    was rolled back, and later samples went to a series that does not exist."""
+    key = MetricKey.of("New", TaskId="7")
+    with MetricStore(tmp_path / "m.db") as store:
+        # A real failure inside the transaction, after the series row is in: a trigger on
+        # the samples table that another connection creates and drops.
+        other = sqlite3.connect(store.path, isolation_level=None)
+        other.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON samples WHEN NEW.value = 666 "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        with pytest.raises(sqlite3.IntegrityError):
+            store.put_many([Sample(key, 1.0, 666.0)])
+        other.execute("DROP TRIGGER refuse")
+        other.close()
+        assert store.keys(name="New") == []
+        store.put_many([Sample(key, 2.0, 1.0)])
+        assert store.keys(name="New") == [key]
+        assert store.samples(key) == [(2.0, 1.0)]

@@ -28,9 +28,14 @@ def test_compare_prints_the_table_and_writes_the_page(
     assert target.is_file()
     comparison = compare_runs(load_run(one_task), load_run(four_tasks))
     assert comparison.steps, "the fixture runs share users counts"
-    rows = [line.split("│") for line in result.output.splitlines() if "│" in line]
+    figures, per_task = result.output.split("per task: A with 1, B with 4")
+    rows = [line.split("│") for line in figures.splitlines() if "│" in line]
     # One row per (step, figure); the users count opens each step's first row.
     assert [r[1].strip() for r in rows if r[1].strip()] == [str(c.users) for c in comparison.steps]
+    # Then one row per step divided among each run's tasks (1 and 4): users per task.
+    cells = [[c.strip() for c in line.split("│")[1:4]] for line in per_task.splitlines()]
+    cells = [c for c in cells if len(c) == 3 and c[0].isdigit()]
+    assert cells == [[str(c.users), str(c.users), f"{c.users / 4:.0f}"] for c in comparison.steps]
     verdicts = {fmt.verdict(d) for c in comparison.steps for d in c.differences}
     for word in ("better", "worse"):
         assert (word in result.output) is (word in verdicts)

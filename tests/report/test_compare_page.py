@@ -59,4 +59,30 @@ def test_runs_without_shared_steps_still_compare(one_task: Path, four_tasks: Pat
     target, comparison = write_comparison(one_task, four_tasks)
     assert comparison.steps == ()
     page = read(target.read_text())
-    assert any("share no users count" in t for t in page.text)
+    # The per-step table, the per-task table and the bars are left out, with one line why.
+    assert "differences" not in page.ids and "Per step, B against A" not in page.headings
+    assert "comparison" not in page.tables and "per-task" not in page.tables
+    [why] = [t for t in page.text if "share no users count" in t]
+    assert "A ran 20, 150, 600" in why and "B ran 1060, 1150, 1600 users" in why
+    assert len(page.images) == 2  # the curves and the timelines only
+
+
+def test_runs_with_different_task_counts_get_per_task_figures(
+    one_task: Path, four_tasks: Path
+) -> None:
+    target, comparison = write_comparison(one_task, four_tasks)
+    page = read(target.read_text())
+    a, b = steps_by_users(one_task), steps_by_users(four_tasks)
+    rows = page.rows("per-task")
+    assert [int(attrs["data-users"]) for attrs, _ in rows] == [s.users for s in comparison.steps]
+    for attrs, cells in rows:
+        users = int(attrs["data-users"])
+        # Users per task: all of them on the one task, a quarter on each of the four.
+        assert [c.text for c in cells[1:3]] == [str(users), f"{users / 4:.0f}"]
+        values = [float(c.attrs["data-value"]) for c in cells if "data-value" in c.attrs]
+        # RPS per task: each run's RPS (steps.json's, over the steady window) over its tasks.
+        assert values == pytest.approx([a[users]["rps"], b[users]["rps"] / 4], rel=1e-6)
+    # The headline sets the CPU per task of one shared step side by side.
+    top = comparison.steps[-1].users
+    assert any(t.startswith(f"{top} users: CPU per task ") for t in page.text)
+    assert not [t for t in page.text if "left out" in t]

@@ -13,8 +13,8 @@ from PIL import Image
 
 from rightsizer.alarms.history import read_history
 from rightsizer.analysis.answer import Answer, build_answer
+from rightsizer.analysis.limit import limit_of_steps
 from rightsizer.analysis.run import load_run
-from rightsizer.analysis.slo import users_at_slo
 from rightsizer.report import format as fmt
 from rightsizer.report import summary
 from rightsizer.report.html import write_report
@@ -98,7 +98,7 @@ def test_the_answer_is_shown_only_when_given_and_kept_for_rebuilds(
     with_answer = read(write_report(one_task, answer=answer).report.read_text())
     assert with_answer.headings[0] == "The answer"
     text = " ".join(with_answer.text)
-    assert fmt.number(answer.users_per_task) in text
+    assert answer.users_text() in text and answer.users_high is not None
     assert fmt.count(answer.tasks_needed) in text
     assert answer.limiting_part is not None and answer.limiting_part in text
     assert Answer.from_dict(json.loads((one_task / "answer.json").read_text())) == answer
@@ -179,9 +179,11 @@ def test_measured_and_interpolated_users_are_labelled(one_task: Path, four_tasks
     answer = build_answer(one, load_run(four_tasks))
     page = read(write_report(one_task, answer=answer).report.read_text())
     text = " ".join(page.text)
-    assert "Users within the SLO (measured: last good step)" in text
-    basis = "interpolated" if answer.users_interpolated else "measured: last good step"
-    assert f"Users per task at the SLO ({basis})" in text
+    limit = limit_of_steps(one.steps, one.slo)
+    assert "Limit (users, last good to first bad step)" in text
+    assert f"{limit.low}-{limit.high}" in text
+    assert answer.users_interpolated  # the fixture's SLO breaks between two measured steps
+    assert f"≈ {answer.users_per_task} interpolated" in text
 
 
 def test_the_slo_column_is_the_one_slo_s_verdict(built: Path) -> None:
@@ -218,6 +220,7 @@ def test_a_search_run_is_reported_from_its_steps_alone(tmp_path: Path) -> None:
     run = load_run(run_dir)
     users = ", ".join(str(s.users) for s in run.steps)
     assert f"{users} (chosen by the search, in run order)" in header_facts(html)
-    measured = users_at_slo(run.steps, run.slo).measured_users
-    assert f"up to {measured} users" in "".join(read(html).text)
+    limit = limit_of_steps(run.steps, run.slo)
+    assert limit.reached, "the fixture's search broke its SLO"
+    assert f"between {limit.low} and {limit.high} users" in "".join(read(html).text)
     assert any("metrics.db: missing" in t for t in read(html).text)

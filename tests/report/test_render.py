@@ -8,7 +8,6 @@ the file:// origin). A control page with an external image proves the check can 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,16 +19,12 @@ from rightsizer.analysis.answer import build_answer
 from rightsizer.analysis.run import load_run
 from rightsizer.report.html import write_comparison, write_report
 from tests import chromium
-from tests.chromium import CHROMIUM, headless
+from tests.chromium import headless
 
 WIDTH, HEIGHT = 1280, 3000
 
 pytestmark = [
     pytest.mark.chromium,
-    pytest.mark.skipif(
-        CHROMIUM is None and not os.environ.get("CI"),
-        reason="chromium is not installed (apt-get install chromium)",
-    ),
 ]
 
 

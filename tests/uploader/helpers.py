@@ -6,9 +6,10 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rightsizer.config import Settings
 from rightsizer.uploader.app import create_app
@@ -29,9 +30,12 @@ class Live:
 
 
 @contextlib.contextmanager
-def serve_in_thread(settings: Settings) -> Iterator[Live]:
-    """The real app on uvicorn (uvloop, httptools) on port 0, in a thread of this process."""
-    app = create_app(settings)
+def serve_in_thread(settings: Settings, **options: Any) -> Iterator[Live]:
+    """The real app on uvicorn (uvloop, httptools) on port 0, in a thread of this process.
+
+    `options` go to `create_app` (e.g. `body_timeouts=BodyTimeouts(idle_s=0.5)`).
+    """
+    app = create_app(settings, **options)
     sock = bind("127.0.0.1", 0)
     server = UploaderServer(make_config(app, settings))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -82,7 +86,7 @@ class RawResponse:
     body: bytes
 
 
-def _read_response(sock: socket.socket) -> RawResponse:
+def read_response(sock: socket.socket) -> RawResponse:
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
@@ -108,7 +112,7 @@ def exchange(live: Live, request: bytes, *, timeout: float = 15) -> RawResponse:
     """Send raw bytes as they are and read one response."""
     with socket.create_connection((live.host, live.port), timeout=timeout) as sock:
         sock.sendall(request)
-        return _read_response(sock)
+        return read_response(sock)
 
 
 def post_raw(
@@ -142,7 +146,7 @@ def post_chunked(live: Live, chunks: Iterator[bytes], *, timeout: float = 15) ->
 
         sender = threading.Thread(target=send, daemon=True)
         sender.start()
-        response = _read_response(sock)
+        response = read_response(sock)
         sender.join(timeout)
         return response
 
@@ -213,3 +217,13 @@ class TcpProxy:
                 sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+
+
+def eventually(check: Callable[[], bool], timeout: float = 30) -> bool:
+    """Poll `check` until it is true (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return False

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +138,52 @@ def test_database_reports_a_missing_sqlite_file_as_unavailable(tmp_path: Path) -
         assert not (tmp_path / "nothing-here.db").exists()  # and did not create it
     finally:
         db.dispose()
+
+
+@contextlib.contextmanager
+def database_stalled(url: str) -> Iterator[None]:
+    """Another connection holds the write lock an upload's insert needs, until the block ends.
+
+    SQLite: BEGIN EXCLUSIVE on the file. MariaDB: LOCK TABLES uploaded_files WRITE.
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(str(parsed.database), isolation_level=None)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            yield
+            holder.execute("ROLLBACK")
+        finally:
+            holder.close()
+        return
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("LOCK TABLES uploaded_files WRITE")
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql("UNLOCK TABLES")
+    finally:
+        engine.dispose()
+
+
+def test_a_stalled_database_does_not_freeze_healthz(live: Live) -> None:
+    results: list[int] = []
+    with database_stalled(live.settings.db):
+        upload = threading.Thread(
+            target=lambda: results.append(post_raw(live, file_body(b"waits for the lock")).status)
+        )
+        upload.start()
+        # Renamed into place: the upload now waits for its insert, behind the lock.
+        assert eventually(lambda: stored_files(live.settings.data_dir) != [])
+        with httpx.Client(base_url=live.url, timeout=60) as client:
+            health = client.get("/healthz")
+            # The limit check and the error page need no database either.
+            refused = client.post("/index.php?action=save", content=b"x")
+        assert upload.is_alive() and results == [], "answered only after the stall ended"
+        assert health.status_code == 200
+        assert refused.status_code == 415
+    upload.join(60)
+    assert results == [303]
+    assert verify(live.settings).consistent

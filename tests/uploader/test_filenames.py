@@ -65,3 +65,13 @@ def test_only_harmless_types_are_served_as_themselves() -> None:
     assert served_content_type("image/png") == "image/png"
     assert served_content_type("text/html") == "application/octet-stream"
     assert served_content_type("image/svg+xml") == "application/octet-stream"
+
+
+def test_content_type_length_has_one_limit() -> None:
+    longest = "a" * 63 + "/" + "b" * 63
+    assert clean_content_type(longest.encode()) == longest
+    lopsided = "a/" + "b" * 125  # one half longer than the other: the total is what counts
+    assert clean_content_type(lopsided.encode()) == lopsided
+    with pytest.raises(BadName, match="longer than 127 characters"):
+        clean_content_type(b"a" * 64 + b"/" + b"b" * 63)
+    assert clean_content_type(longest.encode() + b"; charset=" + b"x" * 200) == longest

@@ -1,13 +1,15 @@
-"""Schema creation: idempotent, and safe when several processes do it at the same moment."""
+"""Schema creation: idempotent, safe when several processes do it at once, widening old columns."""
 
 from __future__ import annotations
 
 import multiprocessing
 
+import pytest
 import sqlalchemy as sa
 
 from rightsizer.uploader.database import Database
-from rightsizer.uploader.schema import TABLES, empty_tables, table_counts
+from rightsizer.uploader.filenames import MAX_CONTENT_TYPE_CHARS
+from rightsizer.uploader.schema import TABLES, empty_tables, table_counts, uploaded_files
 
 
 def _create(url: str) -> str:
@@ -55,3 +57,33 @@ def test_counts_and_emptying(db_url: str) -> None:
         assert db.run_core(table_counts) == {"uploaded_files": 0, "session_data": 0}
     finally:
         db.dispose()
+
+
+@pytest.mark.mariadb
+def test_a_narrower_content_type_column_is_widened(mariadb_url: str) -> None:
+    # A table made when the column was VARCHAR(100): creating the schema widens it in place.
+    old = sa.MetaData()
+    columns = [sa.Column(c.name, sa.String(100) if c.name == "content_type" else c.type)
+               for c in uploaded_files.columns]  # fmt: skip
+    narrow = sa.Table(uploaded_files.name, old, *columns, mysql_engine="InnoDB")
+    engine = sa.create_engine(mariadb_url)
+    try:
+        old.create_all(engine)
+        assert _content_type_width(engine) == 100
+        assert _create(mariadb_url) == "ok"
+        assert _content_type_width(engine) == MAX_CONTENT_TYPE_CHARS
+        assert narrow.name == uploaded_files.name
+    finally:
+        engine.dispose()
+
+
+def _content_type_width(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        [column] = [
+            c
+            for c in sa.inspect(conn).get_columns(uploaded_files.name)
+            if c["name"] == "content_type"
+        ]
+    kind = column["type"]
+    assert isinstance(kind, sa.String) and kind.length is not None
+    return kind.length

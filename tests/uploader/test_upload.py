@@ -9,6 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from rightsizer.uploader import records
+from rightsizer.uploader.database import Database
+from rightsizer.uploader.filenames import MAX_CONTENT_TYPE_CHARS
 from rightsizer.uploader.upload import UploadRejected, boundary_of, header_params
 from rightsizer.uploader.verify import verify
 from tests.uploader.helpers import (
@@ -192,3 +195,29 @@ def test_boundary_of_refuses_non_multipart() -> None:
     with pytest.raises(UploadRejected) as refused:
         boundary_of(None)
     assert refused.value.status == 415
+
+
+def test_content_type_up_to_the_column_width_is_stored_and_longer_is_refused(live: Live) -> None:
+    # 127 fits the column (MAX_CONTENT_TYPE_CHARS); on MariaDB, 101..127 used to be a DataError
+    # and a 500 (the column was VARCHAR(100)); 128 is refused with a message, before any write.
+    longest = b"a" * 63 + b"/" + b"b" * 63
+    assert len(longest) == MAX_CONTENT_TYPE_CHARS == 127
+    stored = post_raw(live, multipart((b"file", b"long.bin", b"data", longest)))
+    assert stored.status == 303, stored
+    [row] = every_row(live)
+    assert row.content_type == longest.decode()
+    too_long = b"a" + longest
+    refused = post_raw(live, multipart((b"file", b"longer.bin", b"data", too_long)))
+    assert refused.status == 400, refused
+    assert "longer than 127 characters" in refused.body.decode()
+    assert len(every_row(live)) == 1
+    assert temp_files(live.settings.data_dir) == []
+    assert len(stored_files(live.settings.data_dir)) == 1
+
+
+def every_row(live: Live) -> list[records.StoredFile]:
+    db = Database(live.settings.db)
+    try:
+        return db.run(records.every)
+    finally:
+        db.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,21 @@ import sqlalchemy as sa
 from rightsizer.config import Settings
 from rightsizer.uploader.database import Database
 from rightsizer.uploader.files import new_stored_name
+from rightsizer.uploader.repair import SETTLE_AFTER_S
 from rightsizer.uploader.schema import uploaded_files
 from rightsizer.uploader.verify import verify
 from tests.uploader.helpers import file_body, post_raw, serve_in_thread, stored_files
 
-KEYS = {"rows", "files", "missing_files", "orphan_files", "mismatched", "consistent"}
+KEYS = {
+    "rows",
+    "files",
+    "missing_files",
+    "orphan_files",
+    "mismatched",
+    "stale_partials",
+    "quarantined_files",
+    "consistent",
+}
 
 
 def filled(settings: Settings, contents: list[bytes]) -> list[str]:
@@ -38,6 +49,8 @@ def test_a_consistent_store(make_settings: Any, db_url: str) -> None:
         "missing_files": [],
         "orphan_files": [],
         "mismatched": [],
+        "stale_partials": [],
+        "quarantined_files": [],
         "consistent": True,
     }
 
@@ -96,3 +109,15 @@ def test_verify_on_a_fresh_setup_is_consistent_and_creates_nothing(
     report = verify(settings)
     assert report.consistent and report.rows == report.files == 0
     assert not (tmp_path / "db").exists() and not settings.data_dir.exists()
+
+
+def test_partials_count_only_once_stale(make_settings: Any, sqlite_url: str) -> None:
+    settings = make_settings(sqlite_url)
+    filled(settings, [b"one"])
+    arriving = settings.data_dir / f".incoming-{'1' * 32}.part"
+    arriving.write_bytes(b"still arriving")
+    assert verify(settings).consistent
+    later = time.time() + SETTLE_AFTER_S + 1
+    report = verify(settings, now=later)
+    assert report.stale_partials == (arriving.name,)
+    assert not report.consistent

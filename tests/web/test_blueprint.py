@@ -10,15 +10,18 @@ from typing import Any
 import pytest
 from flask import Flask, jsonify
 from flask.testing import FlaskClient
+from flask_cors import CORS
 
 from rightsizer.alarms.live import AlarmStatus
 from rightsizer.alarms.state import AlarmState
 from rightsizer.web.blueprint import TAB_SCRIPT, install, tab_arguments
 from rightsizer.web.control import RunControl
+from rightsizer.web.guard import HostRule
 from rightsizer.web.source import FleetReading, TaskReading
 from rightsizer.web.stats import TAB_KEY, Dashboard
 
 TARGET = "http://127.0.0.1:8080"
+LOCAL = HostRule.bound_to("127.0.0.1", login=False)
 INDEX = "<html><body><div id='root'></div></body></html>"
 
 
@@ -36,8 +39,13 @@ class Run:
         self.control = RunControl(TARGET, ui_driven, self.steps.append, lambda: self.over)
 
 
-def _app(run: Run, auth: Callable[[Any], Any] = lambda view: view) -> Flask:
+def _app(
+    run: Run,
+    auth: Callable[[Any], Any] = lambda view: view,
+    hosts: HostRule = LOCAL,
+) -> Flask:
     app = Flask("locust-stand-in")
+    CORS(app)  # as Locust's WebUI does
 
     @app.route("/")
     def index() -> str:
@@ -58,7 +66,7 @@ def _app(run: Run, auth: Callable[[Any], Any] = lambda view: view) -> Flask:
     alarm = AlarmStatus("cpu-high", AlarmState.ALARM, "crossed", 40.0)
     board = Dashboard(OneReading(), lambda: [alarm])
     board.update()
-    install(app, board, run.control, auth)
+    install(app, board, run.control, auth, hosts)
     return app
 
 
@@ -161,3 +169,49 @@ def test_routes_go_through_locusts_auth_decorator(run: Run) -> None:
     client = _app(run, auth=deny).test_client()
     assert client.get("/rightsizer/stats").status_code == 401
     assert client.get("/rightsizer/").status_code == 401
+
+
+def test_no_origin_is_echoed_on_any_answer(client: FlaskClient) -> None:
+    evil = {"Origin": "http://evil.example"}
+    for reply in (
+        client.get("/rightsizer/stats", headers=evil),
+        client.get("/stats/requests", headers=evil),
+        client.get("/no-such-page", headers=evil),
+        client.options("/swarm", headers={**evil, "Access-Control-Request-Method": "POST"}),
+    ):
+        assert not [k for k, _ in reply.headers if k.lower().startswith("access-control-")]
+
+
+def test_a_rebound_name_is_refused_whatever_the_method(client: FlaskClient, run: Run) -> None:
+    rebound = {"Host": "evil.example:8089", "Origin": "http://evil.example:8089"}
+    swarm = client.post("/swarm", data={"user_count": "3"}, headers=rebound)
+    assert swarm.status_code == 403 and "Host" in swarm.get_json()["message"]
+    assert client.get("/rightsizer/stats", headers={"Host": "evil.example"}).status_code == 403
+    assert client.get("/rightsizer/stats", headers={"Host": "127.0.0.1:8089"}).status_code == 200
+    assert run.steps == []
+
+
+def test_an_open_bind_behind_a_login_accepts_any_name(run: Run) -> None:
+    client = _app(run, hosts=HostRule.bound_to("0.0.0.0", login=True)).test_client()
+    assert client.get("/rightsizer/stats", headers={"Host": "ops.example"}).status_code == 200
+    cross = client.post("/stop", headers={"Host": "ops.example", "Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+
+
+def test_fetches_from_other_sites_are_refused_links_still_open_pages(client: FlaskClient) -> None:
+    for site in ("cross-site", "same-site"):
+        post = client.post("/swarm", data={"user_count": "3"}, headers={"Sec-Fetch-Site": site})
+        assert post.status_code == 403, site
+        read = client.get(
+            "/stats/requests", headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "cors"}
+        )
+        assert read.status_code == 403, site
+    link = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+    assert client.get("/", headers=link).status_code == 200
+    own = {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
+    assert client.post("/stop", headers=own).status_code == 200
+
+
+def test_locusts_user_class_route_is_closed(client: FlaskClient) -> None:
+    reply = client.post("/user", json={"user_class_name": "Reader", "host": "http://10.9.9.9"})
+    assert reply.status_code == 403 and "locustfile" in reply.get_json()["message"]

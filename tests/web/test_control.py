@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rightsizer.load.plan import MAX_SPAWN_RATE, MAX_USERS
 from rightsizer.web.control import RunControl, requested_users, swarm_refusal
 
 TARGET = "http://127.0.0.1:8080"
@@ -26,8 +27,8 @@ def test_a_ui_driven_run_accepts_a_user_count_for_its_own_target() -> None:
         ({"user_count": "3"}, _control(over=True), "this run has ended"),
         ({"user_count": "3"}, _control(ui_driven=False), "run by themselves"),
         ({"user_count": "3", "host": "http://10.0.0.9"}, _control(), "cannot be changed"),
-        ({"user_count": "0"}, _control(), "at least 1"),
-        ({"user_count": "-2"}, _control(), "at least 1"),
+        ({"user_count": "0"}, _control(), "from 1 to 1000000"),
+        ({"user_count": "-2"}, _control(), "whole number"),
         ({"user_count": "many"}, _control(), "whole number"),
         ({}, _control(), "whole number"),
     ],
@@ -39,3 +40,26 @@ def test_refusals(form: dict[str, str], control: RunControl, words: str) -> None
 
 def test_no_user_count_in_a_form() -> None:
     assert requested_users({"user_count": "x"}) is None
+
+
+@pytest.mark.parametrize(
+    ("form", "words"),
+    [
+        ({"user_count": str(MAX_USERS + 1)}, f"from 1 to {MAX_USERS}"),
+        ({"user_count": "99999999999999999999"}, f"from 1 to {MAX_USERS}"),
+        ({"user_count": "3", "spawn_rate": str(MAX_SPAWN_RATE * 10)}, "spawn rate from"),
+        ({"user_count": "3", "spawn_rate": "inf"}, "spawn rate from"),
+        ({"user_count": "3", "spawn_rate": "nan"}, "spawn rate from"),
+        ({"user_count": "3", "spawn_rate": "0"}, "spawn rate from"),
+        ({"user_count": "3", "spawn_rate": "fast"}, "spawn rate from"),
+    ],
+)
+def test_the_command_lines_limits_cap_the_ui(form: dict[str, str], words: str) -> None:
+    reason = swarm_refusal(form, _control())
+    assert reason is not None and words in reason
+
+
+def test_the_limits_themselves_are_allowed() -> None:
+    form = {"user_count": str(MAX_USERS), "spawn_rate": f"{MAX_SPAWN_RATE:g}"}
+    assert swarm_refusal(form, _control()) is None
+    assert swarm_refusal({"user_count": "1", "spawn_rate": "0.5"}, _control()) is None

@@ -8,7 +8,6 @@ Period 10) goes to ALARM at its first evaluation with data. About 40 s.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,17 +19,13 @@ import pytest
 from PIL import Image
 
 from tests.alarms.helpers import alarm_document
-from tests.chromium import CHROMIUM
 from tests.web.conftest import WebRun, browse, poll_until
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.cgroups,
     pytest.mark.chromium,
-    pytest.mark.skipif(
-        CHROMIUM is None and not os.environ.get("CI"),
-        reason="chromium is not installed (apt-get install chromium)",
-    ),
+    pytest.mark.haproxy,
 ]
 TASK_APP = Path(__file__).parents[1] / "fleet" / "task_app.py"
 ALARM = alarm_document(AlarmName="task-cpu-high", Period=10)

@@ -1,0 +1,1 @@
+"""Security and robustness tests, one module per class of attack."""
