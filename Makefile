@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-demo system-test system-bench demo test check lint types unit bench clean
+.PHONY: setup system-demo system-test system-bench demo test check lint layers types unit bench clean
 
 setup: $(STAMP)
 
@@ -34,14 +34,18 @@ lint: setup
 	$(BIN)/ruff check rightsizer tests bench
 	$(BIN)/ruff format --check rightsizer tests bench
 
+# The package map of README.md, as an import-linter contract (pyproject.toml).
+layers: setup
+	$(BIN)/lint-imports
+
 types: setup
 	$(BIN)/mypy
 
 unit: setup
 	RIGHTSIZER_NO_SKIPS=1 $(BIN)/pytest
 
-# check: the fast gate (lint and types); test: the whole gate (lint, types, tests).
-check: lint types
+# check: the fast gate (lint, layers and types); test: the whole gate (check and tests).
+check: lint layers types
 
 test: system-test check unit
 

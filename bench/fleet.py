@@ -65,7 +65,7 @@ def _timed_get(conn: http.client.HTTPConnection, path: str) -> float:
 def haproxy_latency(workdir: Path, requests: int) -> None:
     spec = FleetSpec(workdir=workdir / "lat", tasks=1, cpu=1.0, command=SMALL_TASK)
     with Fleet(spec, control=False) as fleet:
-        task_port = fleet.status()["tasks"][0]["port"]
+        task_port = fleet.status().tasks[0].port
         lb_port = int(fleet.url.rsplit(":", 1)[1])
         direct = http.client.HTTPConnection("127.0.0.1", task_port, timeout=5)
         through = http.client.HTTPConnection("127.0.0.1", lb_port, timeout=5)

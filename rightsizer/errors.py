@@ -30,19 +30,23 @@ class UsageError(RightsizerError):
 
 
 class ConfigError(UsageError):
-    """A configuration value is wrong; `key` names it as the user wrote it."""
+    """A configuration value is wrong; `key` names it as the user wrote it, `message` says
+    what is wrong with it (the error reads "key: message")."""
 
     def __init__(self, key: str, message: str) -> None:
         super().__init__(f"{key}: {message}")
         self.key = key
+        self.message = message
 
 
 class AlarmDefinitionError(UsageError):
-    """An alarm definition is invalid; `field` names the PutMetricAlarm field."""
+    """An alarm definition is invalid; `field` names the PutMetricAlarm field, `message` says
+    what is wrong with it (the error reads "field: message")."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.message = message
 
 
 class RefusedError(UsageError):

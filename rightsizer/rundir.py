@@ -99,10 +99,6 @@ class RunDir:
     def report_path(self) -> Path:
         return self.path / REPORT
 
-    @property
-    def charts_dir(self) -> Path:
-        return self.path / CHARTS
-
     def manifest(self) -> dict[str, Any]:
         document = _read_json(self.manifest_path)
         if not isinstance(document, dict):

@@ -59,7 +59,7 @@ def test_errors_name_the_key(tmp_path: Path, source: dict[str, Any], expected_ke
     with pytest.raises(ConfigError) as info:
         load_settings(source.get("flags"), env=source.get("env", {}), cwd=tmp_path)
     assert info.value.key == expected_key
-    assert str(info.value).startswith(expected_key + ": ")
+    assert str(info.value) == f"{expected_key}: {info.value.message}"
     assert "\n" not in str(info.value)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,15 @@ CREATE TABLE IF NOT EXISTS alarm_actions (
 );
 """
 
+_INSERT_ACTION = (
+    "INSERT INTO alarm_actions (alarm_name, transition_ts, state, action, ok, detail, ts) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_SELECT_ACTIONS = (
+    "SELECT alarm_name, transition_ts, state, action, ok, detail, ts FROM alarm_actions "
+    "ORDER BY ts, rowid"
+)
+
 
 @dataclass(frozen=True)
 class HistoryItem:
@@ -57,6 +66,23 @@ class HistoryItem:
     new_state: str
     reason: str
     reason_data: dict[str, Any]
+
+    def to_row(self) -> tuple[str, float, str, str, str, str]:
+        """The alarm_history row (reason_data as JSON text)."""
+        return (
+            self.alarm_name,
+            self.timestamp,
+            self.old_state,
+            self.new_state,
+            self.reason,
+            json.dumps(self.reason_data),
+        )
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> HistoryItem:
+        """Inverse of `to_row`; ValueError when reason_data is not JSON."""
+        name, timestamp, old_state, new_state, reason, reason_data = row
+        return cls(name, float(timestamp), old_state, new_state, reason, json.loads(reason_data))
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,24 @@ class ActionResult:
     def outcome(self) -> str:
         """`ran` or `failed`, as the report and logs say it."""
         return "ran" if self.ok else "failed"
+
+    def to_row(self) -> tuple[str, float, str, str, int, str, float]:
+        """The alarm_actions row: alarm_name, transition_ts, state, action, ok, detail, ts."""
+        return (
+            self.alarm_name,
+            self.transition_time,
+            self.new_state,
+            self.action,
+            int(self.ok),
+            self.detail,
+            self.time,
+        )
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> ActionResult:
+        """Inverse of `to_row`."""
+        name, transition_time, state, action, ok, detail, time = row
+        return cls(name, action, state, bool(ok), detail, float(transition_time), float(time))
 
 
 def _connect(db_path: Path) -> sqlite3.Connection:
@@ -106,18 +150,7 @@ def append(db_path: Path, items: Iterable[HistoryItem]) -> None:
     try:
         with conn:
             conn.executemany(
-                "INSERT INTO alarm_history VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        i.alarm_name,
-                        i.timestamp,
-                        i.old_state,
-                        i.new_state,
-                        i.reason,
-                        json.dumps(i.reason_data),
-                    )
-                    for i in items
-                ],
+                "INSERT INTO alarm_history VALUES (?, ?, ?, ?, ?, ?)", [i.to_row() for i in items]
             )
     finally:
         conn.close()
@@ -128,18 +161,7 @@ def append_action(db_path: Path, result: ActionResult) -> None:
     conn = _connect(db_path)
     try:
         with conn:
-            conn.execute(
-                "INSERT INTO alarm_actions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    result.alarm_name,
-                    result.transition_time,
-                    result.new_state,
-                    result.action,
-                    int(result.ok),
-                    result.detail,
-                    result.time,
-                ),
-            )
+            conn.execute(_INSERT_ACTION, result.to_row())
     finally:
         conn.close()
 
@@ -186,20 +208,15 @@ def history_in(store: MetricStore, alarm_name: str | None = None) -> list[Histor
         query += " WHERE alarm_name = ?"
         args = (alarm_name,)
     rows = store.rows(query + " ORDER BY ts, rowid", args)
-    return [HistoryItem(n, float(t), o, s, r, json.loads(d)) for n, t, o, s, r, d in rows]
+    return [HistoryItem.from_row(row) for row in rows]
 
 
 def actions_in(store: MetricStore) -> list[ActionResult]:
     """`read_actions` on an open store (none when the run kept no action table)."""
     if not _has_table(store, "alarm_actions"):
         return []
-    rows = store.rows(
-        "SELECT alarm_name, action, state, ok, detail, transition_ts, ts FROM alarm_actions "
-        "ORDER BY ts, rowid"
-    )
-    return [
-        ActionResult(n, a, s, bool(ok), d, float(t), float(ts)) for n, a, s, ok, d, t, ts in rows
-    ]
+    rows = store.rows(_SELECT_ACTIONS)
+    return [ActionResult.from_row(row) for row in rows]
 
 
 def _has_table(store: MetricStore, name: str) -> bool:

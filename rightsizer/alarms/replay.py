@@ -36,6 +36,7 @@ from rightsizer.alarms.series import default_dimensions, series_key
 from rightsizer.alarms.state import AlarmState
 from rightsizer.alarms.timeline import Timeline, Transition, boundaries, datapoints_by_period, run
 from rightsizer.errors import UsageError
+from rightsizer.manifest import read_manifest
 from rightsizer.metrics.store import Datapoint, MetricStore
 from rightsizer.rundir import RunDir
 from rightsizer.slo import Slo
@@ -265,15 +266,17 @@ def recommend(rows: Sequence[ReplayRow]) -> ReplayRow | None:
 
 def read_run(run_dir: RunDir, base: AlarmDefinition) -> RunFacts:
     """Load times, steps, the SLO and the base alarm's series from a run directory."""
-    manifest = run_dir.manifest()
+    manifest = read_manifest(run_dir)
     steps = _timed_steps(read_steps(run_dir), run_dir)
-    load_start = _seconds(manifest.get("load_start"), f"{run_dir.manifest_path}: load_start")
-    raw_end = manifest.get("load_end")
-    load_end = (
-        _seconds(raw_end, f"{run_dir.manifest_path}: load_end")
-        if raw_end is not None
-        else max((s.start or load_start for s in steps), default=load_start)
-    )
+    load_start = manifest.load_start
+    if load_start is None:
+        raise UsageError(
+            f"{run_dir.manifest_path}: load_start: expected a number (epoch seconds); "
+            "the run stopped before its load began, or the file is damaged"
+        )
+    load_end = manifest.load_end
+    if load_end is None:
+        load_end = max((s.start or load_start for s in steps), default=load_start)
     key = series_key(base)
     with MetricStore(run_dir.metrics_path, readonly=True) as store:
         samples = tuple(store.samples(key))
@@ -282,7 +285,7 @@ def read_run(run_dir: RunDir, base: AlarmDefinition) -> RunFacts:
             raise UsageError(
                 f"{run_dir.metrics_path}: no samples of {key}; series of that metric: {known}"
             )
-    return RunFacts(load_start, load_end, steps, samples, Slo.from_manifest(manifest))
+    return RunFacts(load_start, load_end, steps, samples, manifest.slo)
 
 
 def _timed_steps(steps: Sequence[Step], run_dir: RunDir) -> tuple[Step, ...]:
@@ -294,9 +297,3 @@ def _timed_steps(steps: Sequence[Step], run_dir: RunDir) -> tuple[Step, ...]:
                 "the file is damaged"
             )
     return tuple(sorted(steps, key=lambda s: s.start or 0.0))
-
-
-def _seconds(raw: Any, where: str) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise UsageError(f"{where}: expected a number, got {raw!r}")
-    return float(raw)

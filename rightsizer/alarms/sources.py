@@ -113,8 +113,7 @@ def _parse(item: Any, where: str) -> AlarmDefinition:
     try:
         return AlarmDefinition.from_json(item)
     except AlarmDefinitionError as exc:
-        message = str(exc)[len(exc.field) + 2 :]
-        raise AlarmDefinitionError(exc.field, f"{message} (in {where})") from None
+        raise AlarmDefinitionError(exc.field, f"{exc.message} (in {where})") from None
 
 
 def unique(alarms: list[AlarmDefinition]) -> list[AlarmDefinition]:

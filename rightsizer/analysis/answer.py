@@ -1,8 +1,10 @@
 """The answer to the seed's questions, as the demo prints it and the report shows it.
 
-`build_answer` computes it from a 1-task run and (optionally) a run with more tasks; the alarm
+`build_answer` computes it from a 1-task run and (optionally) a run with more tasks, as three
+findings it assembles: `users_finding` (users per task, the knee), `scaling_finding` (tasks
+needed, 1 -> N tasks, what limits) and `alarm_finding` (back to OK after the load). The alarm
 threshold comes from `rightsizer alarm replay`, which the caller runs and passes in. The report
-renders an `Answer` in its section "The answer"; `to_dict`/`from_dict` keep it as answer.json
+renders an `Answer` in its section "The answer"; `to_json`/`from_json` keep it as answer.json
 in the run directory so `rightsizer report` can rebuild the same page.
 
     answer = build_answer(one, four, target_users=2000, recommended_threshold=45.0)
@@ -102,21 +104,21 @@ class Answer:
     alarm_name: str | None = None
     notes: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> Answer:
-        """Inverse of `to_dict`; unknown keys are ignored (older or newer answer.json)."""
+    def from_json(cls, raw: Mapping[str, Any]) -> Answer:
+        """Inverse of `to_json`; unknown keys are ignored (older or newer answer.json)."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in raw.items() if k in known}
         for key in ("scaling_tasks", "limiting_evidence", "notes"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         values["threshold_table"] = tuple(
-            ThresholdRow.from_dict(r) for r in values.get("threshold_table") or ()
+            ThresholdRow.from_json(r) for r in values.get("threshold_table") or ()
         )
-        values["cpu_curve"] = tuple(CurvePoint.from_dict(p) for p in values.get("cpu_curve") or ())
+        values["cpu_curve"] = tuple(CurvePoint.from_json(p) for p in values.get("cpu_curve") or ())
         for key in _WHOLE_USERS:  # an answer.json written when users had decimals
             if isinstance(values.get(key), float):
                 values[key] = math.floor(values[key])
@@ -213,6 +215,50 @@ def _yes_no(value: bool | None) -> str:
     return {True: "yes", False: "no", None: "it never went to ALARM"}[value]
 
 
+@dataclass(frozen=True)
+class UsersFinding:
+    """How many users a task serves: the limit's interval and the estimate within it, the
+    knee, and the service CPU there. Users per task, whole; `notes` say what bounds them."""
+
+    users_per_task: int | None = None
+    users_low: int | None = None
+    users_high: int | None = None
+    bound_reason: str | None = None
+    users_interpolated: bool = False
+    users_at_knee: bool = False
+    knee_users: int | None = None
+    knee_reached: bool = False
+    cpu_at_slo: float | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScalingFinding:
+    """How the fleet scales: tasks needed for the target, the throughput ratio and the USL
+    fit between the two runs' task counts, and what limits the larger fleet."""
+
+    limiting_part: str
+    limiting_evidence: tuple[str, ...] = ()
+    tasks_needed: int | None = None
+    tasks_needed_usl: int | None = None
+    usl_max_users: int | None = None
+    scaling_tasks: tuple[int, int] | None = None
+    throughput_ratio: float | None = None
+    usl_sigma: float | None = None
+    usl_kappa: float | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlarmFinding:
+    """The alarm the answer speaks of (`alarm_name`, None: no alarm) and whether it went back
+    to OK after the load (None: it never went to ALARM)."""
+
+    alarm_name: str | None = None
+    alarm_returned_to_ok: bool | None = None
+    notes: tuple[str, ...] = ()
+
+
 def build_answer(
     one: Run,
     more: Run | None = None,
@@ -225,13 +271,53 @@ def build_answer(
 ) -> Answer:
     """The answer from a run of `one` task (any task count works: users are divided by it)
     and an optional run with `more` tasks for the scaling figures."""
-    tasks = one.tasks
     limit = limit_of_steps(one.steps, one.slo)
+    users = users_finding(one, limit)
+    scaling = scaling_finding(
+        one, more, limit, users.users_per_task, target_users=target_users, headroom=headroom
+    )
+    alarm = alarm_finding(one)
+    return Answer(
+        slo_p95_ms=one.slo.p95_ms,
+        slo_failure_pct=one.slo.failure_pct,
+        users_per_task=users.users_per_task,
+        users_low=users.users_low,
+        users_high=users.users_high,
+        bound_reason=users.bound_reason,
+        users_interpolated=users.users_interpolated,
+        users_at_knee=users.users_at_knee,
+        knee_users=users.knee_users,
+        knee_reached=users.knee_reached,
+        cpu_at_slo=users.cpu_at_slo,
+        recommended_threshold=recommended_threshold,
+        threshold_lead_s=threshold_lead_s,
+        seed_threshold=seed_threshold,
+        target_users=target_users,
+        headroom=headroom,
+        tasks_needed=scaling.tasks_needed,
+        tasks_needed_usl=scaling.tasks_needed_usl,
+        usl_max_users=scaling.usl_max_users,
+        scaling_tasks=scaling.scaling_tasks,
+        throughput_ratio=scaling.throughput_ratio,
+        usl_sigma=scaling.usl_sigma,
+        usl_kappa=scaling.usl_kappa,
+        limiting_part=scaling.limiting_part,
+        limiting_evidence=scaling.limiting_evidence,
+        alarm_returned_to_ok=alarm.alarm_returned_to_ok,
+        alarm_name=alarm.alarm_name,
+        notes=(*_target_notes(one, more), *users.notes, *scaling.notes, *alarm.notes),
+    )
+
+
+def users_finding(one: Run, limit: Limit) -> UsersFinding:
+    """Users per task at `limit` (the one rule's, on `one`'s steps), the knee, and the CPU
+    there; a run without a task count (an external target) gets no per-task figures."""
+    tasks = one.tasks
     knee = limit.knee
-    notes = _target_notes(one, more)
     found = estimate_users(limit)
     users = found.users
     bound_reason = None if limit.reached else _why_short(one, limit)
+    notes = []
     if tasks is None:
         notes.append(_whole_target(users))
     elif bound_reason is not None:
@@ -242,15 +328,40 @@ def build_answer(
             "knee: there each added user only queues and the response time grows until the "
             "SLO breaks; users per task is taken at the knee"
         )
-    users_per_task = _per_task(users, tasks)
     cpu = value_at_users(one.steps, users, "cpu_utilization") if users else None
+    return UsersFinding(
+        users_per_task=_per_task(users, tasks),
+        users_low=_per_task(limit.low, tasks),
+        users_high=_per_task(limit.high, tasks),
+        bound_reason=bound_reason if tasks else None,
+        users_interpolated=found.interpolated,
+        users_at_knee=found.at_knee,
+        knee_users=_per_task(knee.users, tasks) if knee else None,
+        knee_reached=limit.knee_reached,
+        cpu_at_slo=None if cpu is None else round(cpu, 1),
+        notes=tuple(notes),
+    )
+
+
+def scaling_finding(
+    one: Run,
+    more: Run | None,
+    limit: Limit,
+    users_per_task: int | None,
+    *,
+    target_users: int = DEFAULT_TARGET_USERS,
+    headroom: float = DEFAULT_HEADROOM,
+) -> ScalingFinding:
+    """Tasks for `target_users` at `users_per_task`, and from `one` (its `limit`) to `more`
+    tasks: the throughput ratio and, between two measured capacities, the USL fit."""
+    tasks = one.tasks
+    knee = limit.knee
     more_tasks = more.tasks if more else tasks
     scaling = (tasks, more_tasks) if tasks and more_tasks else None
-    ratio = sigma = kappa = None
     usl = None
+    ratio = None
     # Before any scaling figure: was the machine (caps + HAProxy + generator) the limit?
-    machine_notes, machine_peak = rig_notes((one, more))
-    notes += machine_notes
+    notes, machine_peak = rig_notes((one, more))
     more_limit = limit_of_steps(more.steps, more.slo) if more else None
     more_knee = more_limit.knee if more_limit else None
     if more and more_limit and knee and more_knee and scaling and scaling[1] != scaling[0]:
@@ -272,45 +383,38 @@ def build_answer(
             notes.append("no USL is fitted: a peak throughput was this machine's, not the fleet's")
         else:
             usl = fit_usl(list(scaling), [knee.peak_throughput, more_knee.peak_throughput])
-            sigma, kappa = usl.sigma, usl.kappa
             if not usl.kappa_identified:
                 notes.append("kappa needs three task counts; with two it is fixed at 0 (Amdahl)")
     plan = plan_capacity(users_per_task, target_users, headroom, usl) if users_per_task else None
     bottleneck = name_bottleneck(more or one)
-    alarm = _seed_alarm(one.alarms)
-    # A run stopped before its load ended is judged from its last record.
-    outcome = alarm_outcome(alarm.history, one.load_end or one.end) if alarm else None
-    if alarm is not None and alarm.metric_name != names.CPU_UTILIZATION:
-        notes.append(f"no CPU alarm in this run: the alarm shown is {alarm.name}")
-    return Answer(
-        slo_p95_ms=one.slo.p95_ms,
-        slo_failure_pct=one.slo.failure_pct,
-        users_per_task=users_per_task,
-        users_low=_per_task(limit.low, tasks),
-        users_high=_per_task(limit.high, tasks),
-        bound_reason=bound_reason if tasks else None,
-        users_interpolated=found.interpolated,
-        users_at_knee=found.at_knee,
-        knee_users=_per_task(knee.users, tasks) if knee else None,
-        knee_reached=limit.knee_reached,
-        cpu_at_slo=None if cpu is None else round(cpu, 1),
-        recommended_threshold=recommended_threshold,
-        threshold_lead_s=threshold_lead_s,
-        seed_threshold=seed_threshold,
-        target_users=target_users,
-        headroom=headroom,
+    return ScalingFinding(
+        limiting_part=bottleneck.part.value,
+        limiting_evidence=bottleneck.evidence,
         tasks_needed=plan.linear_tasks if plan else None,
         tasks_needed_usl=plan.usl_tasks if plan else None,
         usl_max_users=_per_task(plan.usl_max_users, 1) if plan else None,
         scaling_tasks=scaling,
         throughput_ratio=None if ratio is None else round(ratio, 2),
-        usl_sigma=None if sigma is None else round(sigma, 3),
-        usl_kappa=None if kappa is None else round(kappa, 4),
-        limiting_part=bottleneck.part.value,
-        limiting_evidence=bottleneck.evidence,
-        alarm_returned_to_ok=returned_to_ok(outcome) if outcome else None,
-        alarm_name=alarm.name if alarm else None,
+        usl_sigma=None if usl is None else round(usl.sigma, 3),
+        usl_kappa=None if usl is None else round(usl.kappa, 4),
         notes=tuple(notes),
+    )
+
+
+def alarm_finding(one: Run) -> AlarmFinding:
+    """Whether the seed's alarm (the CPU alarm, else the first with a history) went back to
+    OK after `one`'s load; a run stopped before its load ended is judged from its last
+    record."""
+    alarm = _seed_alarm(one.alarms)
+    if alarm is None:
+        return AlarmFinding()
+    outcome = alarm_outcome(alarm.history, one.load_end or one.end)
+    return AlarmFinding(
+        alarm_name=alarm.name,
+        alarm_returned_to_ok=returned_to_ok(outcome) if outcome else None,
+        notes=()
+        if alarm.metric_name == names.CPU_UTILIZATION
+        else (f"no CPU alarm in this run: the alarm shown is {alarm.name}",),
     )
 
 

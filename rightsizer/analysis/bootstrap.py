@@ -8,7 +8,7 @@ weights per resample instead of copies of the data.
 
     rng = np.random.default_rng(seed)
     w = second_weights(n_seconds=60, resamples=1000, rng=rng)
-    lows, highs = interval(weighted_percentile(latencies, seconds, 95, w), 0.95)
+    lows, highs = interval(weighted_percentiles(latencies, seconds, [95], w)[0], 0.95)
 """
 
 from __future__ import annotations
@@ -59,13 +59,6 @@ def weighted_percentiles(
             picked[total == 0] = np.nan
             result[row, first : first + rows] = picked
     return result
-
-
-def weighted_percentile(
-    values: FloatArray, seconds: IntArray, p: float, weights: IntArray
-) -> FloatArray:
-    """`weighted_percentiles` of one p: one estimate per resample."""
-    return np.asarray(weighted_percentiles(values, seconds, [p], weights)[0], dtype=np.float64)
 
 
 def weighted_mean(per_second: FloatArray, weights: IntArray) -> FloatArray:

@@ -47,10 +47,6 @@ class Knee:
         steps `find_knee` found off the line; the limit rule's knee test)."""
         return self.reached and users > self.last_linear_users
 
-    def efficiency(self, point: LoadPoint) -> float:
-        """Throughput at `point` as a share of what linear growth would give."""
-        return point.throughput / (self.per_user_throughput * point.users)
-
 
 def find_knee(points: Sequence[LoadPoint]) -> Knee | None:
     """The knee of a throughput-versus-users curve; None without a usable point.

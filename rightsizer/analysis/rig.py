@@ -118,7 +118,10 @@ def _judge(step: Step, caps: float, figures: RigFigures) -> RigStep:
         )
     waits = [w for s in figures.core_wait if (w := s.window(*window).mean()) is not None]
     if waits and max(waits) >= CORE_WAIT_PCT:
-        reasons.append(f"a task waited for a core {max(waits):.0f}% of the time, unthrottled")
+        # Summed over a task's threads, so it may pass 100%: say it as seconds per second.
+        reasons.append(
+            f"a task's threads waited {max(waits) / 100:.2f} s a second for a core, unthrottled"
+        )
     return RigStep(step.users, step.index, tuple(reasons))
 
 
@@ -147,12 +150,15 @@ def read_figures(run: Run) -> RigFigures:
 
 
 def peak_bound(run: Run, check: RigCheck) -> bool:
-    """The step with `run`'s highest throughput was one where the machine was the limit: a
-    scaling law fitted to that peak would describe the rig."""
+    """`run`'s highest throughput may be the machine's: the machine was the limit at that step,
+    or already at a step with fewer users (the load then grew on a saturated machine, whose
+    share of each step's CPU only a quiet step would tell). A scaling law fitted to that peak
+    would describe the rig."""
     rated = [s for s in run.steps if s.rps is not None]
     if not rated:
         return False
-    return check.bound_at(max(rated, key=lambda s: s.rps or 0.0))
+    peak = max(rated, key=lambda s: s.rps or 0.0)
+    return check.bound_at(peak) or any(check.bound_at(s) for s in run.steps if s.users < peak.users)
 
 
 def rig_notes(runs: Iterable[Run | None]) -> tuple[list[str], bool]:

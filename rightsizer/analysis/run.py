@@ -29,6 +29,7 @@ from rightsizer.analysis.series import Series, average_across
 from rightsizer.analysis.steps import Step, parse_steps
 from rightsizer.analysis.target import RunTarget, TargetKind
 from rightsizer.errors import RightsizerError, UsageError
+from rightsizer.manifest import RUNNING, Manifest, read_manifest
 from rightsizer.metrics import names
 from rightsizer.metrics.service import service_samples
 from rightsizer.metrics.store import Datapoint, MetricKey, MetricStore, aggregate, unreadable
@@ -73,7 +74,7 @@ class Run:
     """Everything one run measured. Times are epoch seconds; `origin` is time zero for charts."""
 
     label: str
-    manifest: Mapping[str, Any]
+    manifest: Manifest = field(default_factory=Manifest)
     steps: tuple[Step, ...] = ()
     slo: Slo = field(default_factory=Slo)
     users: Series = field(default_factory=Series)
@@ -92,11 +93,6 @@ class Run:
     path: Path | None = None
     target: RunTarget = field(default_factory=RunTarget)
 
-    def number(self, key: str) -> float | None:
-        """A top-level manifest number (load_start, load_end, ...); None when not one."""
-        value = self.manifest.get(key)
-        return float(value) if isinstance(value, int | float) and value is not True else None
-
     @property
     def tasks(self) -> int | None:
         """The fleet's task count; None for an external target (--host), whose tasks are
@@ -108,15 +104,15 @@ class Run:
     @property
     def searched(self) -> bool:
         """The steps were chosen during the run (`--users auto`), not listed in advance."""
-        return isinstance(self.manifest.get("search"), Mapping)
+        return self.manifest.searched
 
     @property
     def load_start(self) -> float | None:
-        return self.number("load_start")
+        return self.manifest.load_start
 
     @property
     def load_end(self) -> float | None:
-        return self.number("load_end")
+        return self.manifest.load_end
 
     @property
     def origin(self) -> float:
@@ -139,7 +135,7 @@ def load_run(path: Path) -> Run:
     """Read a run directory; UsageError when it is not one (no manifest.json, or one that is
     not a JSON object) or when its metrics.db cannot be read."""
     run_dir = RunDir.open(path)
-    manifest = run_dir.manifest()
+    manifest = read_manifest(run_dir)
     missing: list[str] = []
     try:
         raw_steps = run_dir.steps()
@@ -150,14 +146,13 @@ def load_run(path: Path) -> Run:
     if len(steps) < len(raw_steps):
         skipped = len(raw_steps) - len(steps)
         missing.append(f"steps.json: {skipped} entries left out (not a step with a users count)")
-    label = manifest.get("label")
     base = Run(
-        label if isinstance(label, str) and label else run_dir.path.name,
+        manifest.label or run_dir.path.name,
         manifest,
         steps,
-        Slo.from_manifest(manifest),
+        manifest.slo,
         path=run_dir.path,
-        target=RunTarget.from_manifest(manifest),
+        target=RunTarget.from_json(manifest.target),
     )
     if not run_dir.metrics_path.is_file():
         missing.append("metrics.db: missing; no time series, alarm history or raw latencies")
@@ -262,8 +257,9 @@ def _absent(run: Run) -> list[str]:
         notes.append("metrics.db has no alarm definitions or history")
     if run.load_end is None:
         notes.append("manifest.json has no load_end: the run was stopped before it finished")
-    if run.manifest.get("interrupted") is True:
-        notes.append("the run was interrupted (Ctrl-C): the figures cover what it measured")
-    elif run.manifest.get("status") == "running":
+    stop = run.manifest.stop
+    if stop is not None and stop.note is not None:
+        notes.append(stop.note)
+    elif run.manifest.status == RUNNING:
         notes.append("manifest.json says the run is still running: it did not end cleanly")
     return notes

@@ -6,7 +6,7 @@
 defaults (1 task, 0.25 vCPU, 512 MiB) whatever the target was, so a --host run would be
 reported as one capped task.
 
-    target = RunTarget.from_manifest(manifest)
+    target = RunTarget.from_json(manifest.target)    # a rightsizer.manifest.Manifest's
     target.summary   # "4 tasks (0.25 vCPU, 512 MiB)", "1 task, UNCAPPED", "external target, ..."
 """
 
@@ -41,8 +41,8 @@ class RunTarget:
     capped: bool | None = None
 
     @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any]) -> RunTarget:
-        raw = manifest.get("target")
+    def from_json(cls, raw: Any) -> RunTarget:
+        """Parse manifest["target"] as any version wrote it; what it does not say is None."""
         if not isinstance(raw, Mapping):
             return cls()
         url = raw.get("url") if isinstance(raw.get("url"), str) else None

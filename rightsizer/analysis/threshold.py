@@ -52,7 +52,7 @@ class CurvePoint:
     fitted: float
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> CurvePoint:
+    def from_json(cls, raw: Mapping[str, Any]) -> CurvePoint:
         """Inverse of `dataclasses.asdict` (answer.json)."""
         return cls(float(raw["users"]), float(raw["cpu"]), float(raw["fitted"]))
 
@@ -117,7 +117,7 @@ class ThresholdRow:
     threshold: float | None
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> ThresholdRow:
+    def from_json(cls, raw: Mapping[str, Any]) -> ThresholdRow:
         """Inverse of `dataclasses.asdict` (answer.json)."""
         users, threshold = raw.get("alarm_users"), raw.get("threshold")
         return cls(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 import os
 import sys
 from collections.abc import Callable
@@ -15,8 +14,7 @@ import typer
 from rich.console import Console
 
 from rightsizer.config import Settings, load_settings
-from rightsizer.errors import RightsizerError, UsageError
-from rightsizer.slo import Slo
+from rightsizer.errors import RightsizerError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -66,18 +64,10 @@ def settings_from(ctx: typer.Context, **flags: Any) -> Settings:
     return load_settings(flags, config_file=config_file(ctx))
 
 
+# The --slo-* flags; `Slo.checked` turns them into the SLO, by the one rule every command uses.
 SloP95Option = Annotated[
     float, typer.Option("--slo-p95-ms", help="SLO: p95 response time under this (ms).")
 ]
 SloFailuresOption = Annotated[
     float, typer.Option("--slo-failures", help="SLO: failures under this (percent).")
 ]
-
-
-def slo_from(p95_ms: float, failures: float) -> Slo:
-    """The SLO the --slo-* flags give; UsageError naming the flag for a value out of range."""
-    if not (math.isfinite(p95_ms) and p95_ms > 0):
-        raise UsageError(f"--slo-p95-ms: {p95_ms:g}; give milliseconds above 0, e.g. 1000")
-    if not (math.isfinite(failures) and 0 < failures <= 100):
-        raise UsageError(f"--slo-failures: {failures:g}; give a percentage above 0, e.g. 1")
-    return Slo(p95_ms=p95_ms, failure_pct=failures)

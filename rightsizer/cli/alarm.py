@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,16 +127,11 @@ def replay_command(
         )
         if not grid.alarms():
             raise UsageError("--datapoints-to-alarm: every M is above every N; no setting to try")
-    for flag, value in (("--slo-p95-ms", slo_p95_ms), ("--slo-failures", slo_failures)):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise UsageError(f"{flag}: must be positive, got {value:g}")
+    Slo.check(slo_p95_ms, slo_failures)  # before the run is read: a bad flag costs nothing
     if not 0 < room <= 1:
         raise UsageError(f"--room: must be within 0..1, got {room:g}")
     facts = read_run(RunDir.open(run), grid.base)
-    slo = Slo(
-        p95_ms=facts.slo.p95_ms if slo_p95_ms is None else slo_p95_ms,
-        failure_pct=facts.slo.failure_pct if slo_failures is None else slo_failures,
-    )
+    slo = facts.slo.overridden(slo_p95_ms, slo_failures)
     rows = replay_facts(facts, grid.alarms(), slo, room=room)
     best = recommend(rows)
     if as_json:
@@ -224,7 +218,7 @@ def _as_flags() -> Iterator[None]:
         flag = _FLAG_OF_FIELD.get(exc.field.split("[")[0])
         if flag is None:
             raise
-        raise UsageError(f"{flag}: {str(exc)[len(exc.field) + 2 :]}") from None
+        raise UsageError(f"{flag}: {exc.message}") from None
 
 
 def _single(alarms: list[AlarmDefinition]) -> AlarmDefinition:

@@ -16,7 +16,6 @@ from rightsizer.cli._common import (
     guarded,
     out,
     settings_from,
-    slo_from,
 )
 from rightsizer.cli.settings_options import Flags, with_settings
 from rightsizer.config import FLEET_KEYS
@@ -85,7 +84,7 @@ def demo(
     plan = DemoPlan(
         out=out_dir,
         quick=quick,
-        slo=slo_from(slo_p95_ms, slo_failures),
+        slo=Slo.checked(slo_p95_ms, slo_failures),
         target_users=target_users,
         headroom=headroom,
         task_counts=(1, tasks),

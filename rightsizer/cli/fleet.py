@@ -19,6 +19,7 @@ from rightsizer.errors import RightsizerError, UnavailableError
 from rightsizer.fleet.control import fetch_status
 from rightsizer.fleet.spec import FleetSpec
 from rightsizer.fleet.state import STATE_FILE, read_state
+from rightsizer.fleet.status import FleetStatus
 from rightsizer.fleet.supervisor import RunOptions, detach, down, run_foreground
 
 
@@ -135,37 +136,38 @@ def status_command(
         raise UnavailableError(
             f"no fleet is up for {settings.state_dir}; start one with `rightsizer up --detach`"
         )
-    status = fetch_status(control, timeout=10)
-    if not isinstance(status.get("tasks"), list):
-        raise UnavailableError(f"the fleet's supervisor at {control} sent no task list")
+    try:
+        status = FleetStatus.from_json(fetch_status(control, timeout=10))
+    except ValueError:
+        raise UnavailableError(f"the fleet's supervisor at {control} sent no task list") from None
     if as_json:
-        out.print(json.dumps(status, indent=2), markup=False, soft_wrap=True)
+        out.print(json.dumps(status.to_json(), indent=2), markup=False, soft_wrap=True)
         return
     _print_table(status)
 
 
-def _print_table(status: dict[str, Any]) -> None:
+def _print_table(status: FleetStatus) -> None:
     """The status as a table; a field the supervisor did not send shows as "-"."""
-    out.print(f"{status.get('url')}  healthy hosts: {status.get('healthy_hosts')}", markup=False)
+    out.print(f"{status.url}  healthy hosts: {status.healthy_hosts}", markup=False)
     table = Table("task", "pid", "port", "healthy", "CPU %", "memory %", "throttled")
-    for task in status["tasks"]:
-        if not isinstance(task, dict):
-            continue
+    for task in status.tasks:
         table.add_row(
-            str(task.get("id", "-")),
-            str(task.get("pid", "-")),
-            str(task.get("port", "-")),
-            "yes" if task.get("healthy") else "NO",
-            _pct(task.get("cpu_utilization")),
-            _pct(task.get("memory_utilization")),
-            str(task.get("throttled_periods", "-")),
+            str(task.id),
+            _text(task.pid),
+            _text(task.port),
+            "yes" if task.healthy else "NO",
+            _pct(task.cpu_utilization),
+            _pct(task.memory_utilization),
+            _text(task.throttled_periods),
         )
     out.print(table)
-    stopped_tasks = status.get("stopped_tasks")
-    for stopped in stopped_tasks[-5:] if isinstance(stopped_tasks, list) else []:
-        if isinstance(stopped, dict):
-            err.print(f"task {stopped.get('id')} stopped: {stopped.get('reason')}", markup=False)
+    for stopped in status.stopped_tasks[-5:]:
+        err.print(f"task {stopped.id} stopped: {stopped.reason}", markup=False)
 
 
-def _pct(value: Any) -> str:
-    return f"{value:.1f}" if isinstance(value, int | float) else "-"
+def _text(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"

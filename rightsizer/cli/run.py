@@ -21,20 +21,19 @@ from rightsizer.cli._common import (
     guarded,
     out,
     settings_from,
-    slo_from,
 )
 from rightsizer.cli.settings_options import Flags, with_settings
 from rightsizer.config import FLEET_KEYS, UPLOADER_KEYS, flag_name
-from rightsizer.errors import EXIT_INTERRUPTED, UsageError
-from rightsizer.load.plan import MAX_USERS, RunPlan
+from rightsizer.errors import UsageError
+from rightsizer.load.plan import RunPlan, given_steps
 from rightsizer.load.progress import steps_table
 from rightsizer.load.run import RunRequest, execute
 from rightsizer.load.search import SearchLimits
 from rightsizer.load.spec import DRAIN_TIMEOUT
+from rightsizer.load.ui_steps import ui_plan
 from rightsizer.scenarios import UPLOADER
 from rightsizer.slo import Slo
 from rightsizer.web.options import DEFAULT_HOST, DEFAULT_PORT, WebOptions, redact
-from rightsizer.web.steps import ui_plan
 
 FLEET = "Fleet (without --host)"
 WORKERS = "Workers"
@@ -181,30 +180,16 @@ def run(
 ) -> None:
     """Run step load with Locust and write a run directory with exact per-step statistics."""
     web_options = _web(web, web_host, web_port, web_auth)
-    if users is None and web_options is not None and step_time is not None:
-        raise UsageError("--step-time: without --users the web UI sets the steps; drop one")
-    if (users is None and web_options is None) or (users is not None and step_time is None):
-        missing = "--users" if users is None else "--step-time"
-        raise UsageError(f"{missing}: required; e.g. --users 1,3,20 --step-time 60 (or --web)")
-    fleet_only = [k for k in FLEET_KEYS if k not in UPLOADER_KEYS and flags[k] is not None]
-    if host is not None and fleet_only:
-        raise UsageError(
-            f"{flag_name(fleet_only[0])}: fleet options do not apply with --host; drop one"
-        )
+    steps = given_steps(users, step_time, web=web_options is not None)
+    _no_fleet_flags_with_host(flags, host)
     settings = settings_from(ctx, **flags)
-    slo = slo_from(slo_p95_ms, slo_failures)
-    if not 2 <= max_steps <= 100:
-        raise UsageError(f"--max-steps: {max_steps}; give 2 to 100")
-    if search_from is not None and not 1 <= search_from <= MAX_USERS:
-        raise UsageError(f"--search-from: {search_from}; give 1 to {MAX_USERS} users")
-    search = SearchLimits(
-        tasks=settings.tasks, slo=slo, first_users=search_from, max_steps=max_steps
-    )
+    slo = Slo.checked(slo_p95_ms, slo_failures)
+    search = SearchLimits.build(settings.tasks, slo, first_users=search_from, max_steps=max_steps)
     least = RunPlan.cooldown if cooldown is None else cooldown
-    if users is None or step_time is None:  # --web without --users: the user sets the steps
+    if steps is None:  # --web without --users: the user sets the steps
         plan = ui_plan(warmup, spawn_rate, least)
     else:
-        plan = RunPlan.build(users, step_time, warmup, spawn_rate, least, search=search)
+        plan = RunPlan.build(*steps, warmup, spawn_rate, least, search=search)
     request = RunRequest(
         locustfile=locustfile or UPLOADER,
         plan=plan,
@@ -230,10 +215,20 @@ def run(
     if result.steps:
         out.print(steps_table(result.steps))
     out.print(f"run directory: {result.run_dir}", markup=False)
-    if result.outcome is not None and result.outcome.stop_reason not in ("completed",):
-        err.print(f"the run ended early: {result.outcome.stop_reason}", markup=False)
-    if result.outcome is None or result.outcome.stop_reason in ("interrupted",):
-        raise typer.Exit(EXIT_INTERRUPTED)
+    if result.outcome is not None and not result.stop.completed:
+        err.print(f"the run ended early: {result.stop.text}", markup=False)
+    if result.stop.exit_code:
+        raise typer.Exit(result.stop.exit_code)
+
+
+def _no_fleet_flags_with_host(flags: Flags, host: str | None) -> None:
+    """UsageError naming the first fleet flag (not one of the uploader's own) given with
+    --host: a target given by URL runs no fleet of ours."""
+    fleet_only = [k for k in FLEET_KEYS if k not in UPLOADER_KEYS and flags[k] is not None]
+    if host is not None and fleet_only:
+        raise UsageError(
+            f"{flag_name(fleet_only[0])}: fleet options do not apply with --host; drop one"
+        )
 
 
 def _web(web: bool, host: str | None, port: int | None, auth: str | None) -> WebOptions | None:

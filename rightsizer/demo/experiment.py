@@ -89,7 +89,7 @@ def run_experiment(plan: DemoPlan, console: Console, config_file: Path | None = 
 
         console.rule("the answer")
         conclusion = conclude(plan, runs[0], runs[1] if len(runs) > 1 else None, directory)
-        write_json(directory / "answer.json", conclusion.answer.to_dict())
+        write_json(directory / "answer.json", conclusion.answer.to_json())
     wall = time.monotonic() - started
     write_json(
         directory / "demo.json",

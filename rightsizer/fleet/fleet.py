@@ -2,7 +2,7 @@
 
     with Fleet(FleetSpec(workdir=tmp, tasks=2, command=cmd), store=MetricStore(db)) as fleet:
         httpx.get(fleet.url)
-        fleet.status()["tasks"][0]["cpu_utilization"]
+        fleet.status().tasks[0].cpu_utilization
 
 `start()` sweeps what an earlier crashed supervisor left, picks the cgroup driver (uncapped, with
 one warning, when the tree cannot be written), then a thread of the fleet's own starts the tasks
@@ -30,6 +30,7 @@ from rightsizer.fleet.haproxy_config import BACKEND, server_name
 from rightsizer.fleet.ledger import Ledger, default_directory
 from rightsizer.fleet.scheduler import Scheduler, StoppedTask
 from rightsizer.fleet.spec import FleetSpec
+from rightsizer.fleet.status import FleetSnapshot, FleetStatus, TaskFacts
 from rightsizer.fleet.sweep import sweep
 from rightsizer.fleet.task import TaskState
 from rightsizer.metrics.haproxy_sampler import HAProxySampler
@@ -173,7 +174,9 @@ class Fleet:
         self.sampling.start()
         if self._with_control:
             recent = self.sampling.recent
-            self.control = ControlServer(private_registry(recent), self.status, recent)
+            self.control = ControlServer(
+                private_registry(recent), lambda: self.status().to_json(), recent
+            )
             self.control.start()
 
     # -- views (any thread) ----------------------------------------------------------------
@@ -211,10 +214,36 @@ class Fleet:
     def stopped_tasks(self) -> list[StoppedTask]:
         return list(self.scheduler.stopped) if self.scheduler else []
 
-    def status(self) -> dict[str, Any]:
-        """The status JSON: URL, healthy hosts, per task utilizations over the last seconds."""
-        return status_view.status(self)
+    def snapshot(self) -> FleetSnapshot:
+        """What the status and state documents say of this fleet, taken now."""
+        scheduler, choice, spec = self.scheduler, self.choice, self.spec
+        proxy = scheduler.haproxy if scheduler is not None else None
+        tasks = scheduler.tasks() if scheduler is not None else []
+        return FleetSnapshot(
+            started=scheduler is not None,
+            url=scheduler.url if scheduler is not None else None,
+            tasks=tuple(TaskFacts(t.id, t.pid, t.port, t.slot, t.state) for t in tasks),
+            stopped=tuple(self.stopped_tasks()),
+            capped=self.capped,
+            cpu=spec.cpu,
+            memory_mb=spec.memory_mb,
+            service=spec.service,
+            health_path=spec.health_path,
+            recent=self.sampling.recent if self.sampling is not None else None,
+            lb_stats=proxy.api.show_stat if proxy is not None else None,
+            haproxy_pid=proxy.pid if proxy is not None else None,
+            control_url=self.control.url if self.control else None,
+            name=self.name,
+            cgroup_version=choice.version.value if choice and choice.version else None,
+            groups=tuple(str(p) for p in choice.driver.parent_dirs()) if choice else (),
+            warnings=tuple(self.warnings),
+            workdir=spec.workdir,
+        )
+
+    def status(self) -> FleetStatus:
+        """The status: URL, healthy hosts, per task utilizations over the last seconds."""
+        return status_view.status(self.snapshot())
 
     def state_document(self) -> dict[str, Any]:
         """What `--state-file` holds: enough to reach, watch and stop this fleet."""
-        return status_view.state_document(self, haproxy_version(self.spec.haproxy))
+        return status_view.state_document(self.snapshot(), haproxy_version(self.spec.haproxy))

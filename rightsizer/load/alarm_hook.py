@@ -38,6 +38,7 @@ from rightsizer.alarms.state import AlarmState
 from rightsizer.alarms.timeline import Transition
 from rightsizer.config import find_config_file, read_config_file
 from rightsizer.metrics.store import MetricStore
+from rightsizer.stop import Stop, StopReason
 
 COOLDOWN_CAP = 600.0  # seconds after the load: a day-long alarm period does not hold the run
 
@@ -191,12 +192,12 @@ class AlarmWatch:
         """Every alarm's state now (empty before the run starts them)."""
         return self.live.states() if self.live is not None else []
 
-    def stop_reason(self) -> str | None:
-        """Why an alarm asked the run to stop (its `stop-run` action), or None."""
+    def stop_reason(self) -> Stop | None:
+        """The alarms that asked the run to stop (their `stop-run` action), or None."""
         if self.live is None or not self.live.stop_requested.is_set():
             return None
-        firing = [s.name for s in self.states() if s.state is AlarmState.ALARM]
-        return "alarm " + (", ".join(firing) or "stop-run action")
+        firing = tuple(s.name for s in self.states() if s.state is AlarmState.ALARM)
+        return Stop(StopReason.ALARM, firing)
 
     def stop(self) -> list[dict[str, Any]]:
         """Stop evaluating; the alarms' final states, for the manifest."""

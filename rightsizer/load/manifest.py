@@ -1,8 +1,8 @@
-"""What manifest.json says about a run: settings, versions, target, timings, outcome.
+"""The facts of manifest.json (rightsizer.manifest.Manifest) that the load gathers.
 
 Built from plain values (no Locust import): `versions()` reads installed versions, the HAProxy
-binary and the git revision of rightsizer's own checkout; `manifest()` assembles the document.
-Times are epoch seconds.
+binary and the git revision of rightsizer's own checkout; `load_figures()` takes a finished
+load's window, drain, cooldown and counts. Times are epoch seconds.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import shutil
 import subprocess
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import rightsizer
+from rightsizer.manifest import Cooldown, LoadFigures
 
 if TYPE_CHECKING:
     from rightsizer.load.outcome import LoadOutcome
@@ -67,26 +68,19 @@ def versions() -> dict[str, str | None]:
     }
 
 
-def timings(outcome: LoadOutcome, step_time: float, warmup: float) -> dict[str, Any]:
-    """The manifest's time keys: load window, drain, cooldown window, how it ended."""
-    return {
-        "step_time": step_time,
-        "warmup": warmup,
-        "load_start": outcome.load_start,
-        "load_end": outcome.load_end,
-        "drain_end": outcome.drain_end,
-        "drain_forced": outcome.drain_forced,
-        "drain_cut": outcome.drain_cut,
-        "cooldown": {
-            "start": outcome.cooldown_start,
-            "end": outcome.cooldown_end,
-            "cut_short": outcome.cooldown_cut_short,
-        },
-        "interrupted": outcome.interrupted,
-        "stop_reason": outcome.stop_reason,
-        "steps_started": len(outcome.step_starts),
-        "requests_recorded": len(outcome.records),
-        "generator_bound_steps": sorted(set(outcome.generator_warnings)),
-        "worker_report": outcome.workers,
-        "locust_errors_logged": outcome.locust_errors,
-    }
+def load_figures(outcome: LoadOutcome) -> LoadFigures:
+    """What the load adds to the manifest: its window, drain, cooldown and counts (how it
+    ended, `outcome.stop`, goes in the manifest's "interrupted" and "stop_reason")."""
+    return LoadFigures(
+        load_start=outcome.load_start,
+        load_end=outcome.load_end,
+        drain_end=outcome.drain_end,
+        drain_forced=outcome.drain_forced,
+        drain_cut=outcome.drain_cut,
+        cooldown=Cooldown(outcome.cooldown_start, outcome.cooldown_end, outcome.cooldown_cut_short),
+        steps_started=len(outcome.step_starts),
+        requests_recorded=len(outcome.records),
+        generator_bound_steps=tuple(sorted(set(outcome.generator_warnings))),
+        worker_report=outcome.workers,
+        locust_errors_logged=outcome.locust_errors,
+    )

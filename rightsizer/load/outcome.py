@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rightsizer.load.records import RequestRecord
+from rightsizer.stop import COMPLETED, Stop
 
 
 @dataclass
@@ -28,11 +29,7 @@ class LoadOutcome:
     cooldown_start: float | None = None
     cooldown_end: float | None = None
     cooldown_cut_short: bool = False
-    stop_reason: str = "completed"
+    stop: Stop = COMPLETED
     generator_warnings: list[int] = field(default_factory=list)
     workers: dict[str, Any] = field(default_factory=dict)
     locust_errors: int = 0
-
-    @property
-    def interrupted(self) -> bool:
-        return self.stop_reason != "completed"

@@ -7,7 +7,9 @@
     RunPlan.build(users="auto", step_time=20, search=SearchLimits(tasks=4))
     # -> steps chosen during the run by rightsizer.load.search until the fleet's limit is found
 
-Bad values raise UsageError naming the flag, so the CLI prints one line and exits 2.
+Bad values raise UsageError naming the flag, so the CLI prints one line and exits 2;
+`given_steps` checks that the flags give steps (--users with --step-time) or leave them to the
+web UI (--web without either).
 """
 
 from __future__ import annotations
@@ -55,6 +57,21 @@ def parse_users(text: str) -> tuple[int, ...]:
     if len(counts) > MAX_STEPS:
         raise UsageError(f"--users: {len(counts)} steps; at most {MAX_STEPS} are allowed")
     return tuple(counts)
+
+
+def given_steps(
+    users: str | None, step_time: float | None, *, web: bool
+) -> tuple[str, float] | None:
+    """The `--users` and `--step-time` a run needs together, or None when the web UI sets the
+    steps (`--web` without either); UsageError naming the flag that is missing or too many."""
+    if users is None and web:
+        if step_time is not None:
+            raise UsageError("--step-time: without --users the web UI sets the steps; drop one")
+        return None
+    if users is None or step_time is None:
+        missing = "--users" if users is None else "--step-time"
+        raise UsageError(f"{missing}: required; e.g. --users 1,3,20 --step-time 60 (or --web)")
+    return users, step_time
 
 
 def _finite(flag: str, value: float, low: float, high: float, what: str) -> float:

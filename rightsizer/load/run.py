@@ -8,10 +8,11 @@ Order: everything that can be wrong with the arguments is checked first (locustf
 run directory, the uploader reset (bundled scenario on its own fleet, unless --no-reset), the
 fleet, the alarms, the load (rightsizer.load.runner, which imports Locust), the cooldown; then,
 with the fleet stopped and its last samples in the store, steps.json and manifest.json. The run
-directory is written whatever happens, Ctrl-C included ("interrupted": true).
+directory is written whatever happens, Ctrl-C included ("interrupted": true; how the run
+ended: rightsizer.stop).
 
 With `web` (`--web`) the load serves Locust's web UI with the "Tasks & alarms" tab
-(rightsizer.web); without steps in the plan (`web.steps.ui_plan`) the UI sets them.
+(rightsizer.web); without steps in the plan (`load.ui_steps.ui_plan`) the UI sets them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import os
 import signal
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -34,17 +35,19 @@ from rightsizer.config import Settings
 from rightsizer.errors import RightsizerError, UsageError
 from rightsizer.load import locustfile as locustfiles
 from rightsizer.load.alarm_hook import AlarmWatch, cooldown_wish, default_alarm, select_alarms
-from rightsizer.load.manifest import timings, versions
+from rightsizer.load.manifest import load_figures, versions
 from rightsizer.load.outcome import LoadOutcome
 from rightsizer.load.plan import RunPlan
 from rightsizer.load.progress import Progress
 from rightsizer.load.spec import DRAIN_TIMEOUT, LoadHooks, LoadSpec
 from rightsizer.load.steps import StepStats, measure_steps, steps_document
 from rightsizer.load.target import FleetTarget, HostTarget, Target
+from rightsizer.manifest import FAILED, FINISHED, Manifest
 from rightsizer.metrics.store import MetricStore
 from rightsizer.rundir import RunDir, write_json
 from rightsizer.scenarios import is_bundled
 from rightsizer.slo import Slo
+from rightsizer.stop import INTERRUPTED, Stop
 from rightsizer.web.options import WebOptions
 from rightsizer.web.source import fleet_source
 from rightsizer.web.stats import Dashboard, Reservation
@@ -113,8 +116,9 @@ class RunResult:
     error: str | None = None
 
     @property
-    def interrupted(self) -> bool:
-        return self.outcome is None or self.outcome.interrupted
+    def stop(self) -> Stop:
+        """How it ended; a run stopped before its load began was interrupted (Ctrl-C)."""
+        return INTERRUPTED if self.outcome is None else self.outcome.stop
 
 
 def _wants_reset(request: RunRequest, bundled: bool) -> bool:
@@ -123,30 +127,29 @@ def _wants_reset(request: RunRequest, bundled: bool) -> bool:
     return request.host is None and request.settings.task_cmd is None and bundled
 
 
-def _base_manifest(request: RunRequest, path: Path, bundled: bool) -> dict[str, Any]:
+def _base_manifest(request: RunRequest, path: Path, bundled: bool) -> Manifest:
     plan = request.plan
-    return {
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": list(request.command),
-        "label": request.label,
-        "versions": versions(),
-        "settings": request.settings.as_dict(),
-        "locustfile": str(path),
-        "bundled_scenario": bundled,
-        "scenario_env": scenario_environment(os.environ),
-        "users": list(plan.users),
-        "search": plan.as_dict()["search"],
-        "slo": request.slo.as_dict(),
-        "step_time": plan.step_time,
-        "warmup": plan.warmup,
-        "spawn_rate": plan.spawn_rate,
-        "cooldown_seconds": plan.cooldown,
-        "workers": {"local": request.workers, "remote": request.expect_workers},
-        "host": request.host,
-        "web": None if request.web is None else request.web.as_dict(),
-        "status": "running",
-        "interrupted": False,
-    }
+    search = plan.as_dict()["search"]
+    return Manifest(
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        command=tuple(request.command),
+        label=request.label,
+        versions=versions(),
+        settings=request.settings.as_dict(),
+        locustfile=str(path),
+        bundled_scenario=bundled,
+        scenario_env=scenario_environment(os.environ),
+        users=plan.users,
+        search=search if isinstance(search, dict) else None,
+        slo=request.slo,
+        step_time=plan.step_time,
+        warmup=plan.warmup,
+        spawn_rate=plan.spawn_rate,
+        cooldown_seconds=plan.cooldown,
+        workers={"local": request.workers, "remote": request.expect_workers},
+        host=request.host,
+        web=None if request.web is None else request.web.as_dict(),
+    )
 
 
 def schedule(
@@ -201,10 +204,12 @@ class _Run:
         waited_for = alarms if asked else []
         self.progress.note(schedule(request.plan, waited_for, request, time.time()), "bold")
         self.run_dir = RunDir.create(request.out, request.label or self.path.stem)
-        self.doc = _base_manifest(request, self.path, self.bundled)
-        self.doc["alarms"] = [alarm.name for alarm in alarms]
+        self.manifest = replace(
+            _base_manifest(request, self.path, self.bundled),
+            alarms=tuple(alarm.name for alarm in alarms),
+            ignored_shapes=tuple(self.locustfile.ignored_shapes),
+        )
         if self.locustfile.ignored_shapes:
-            self.doc["ignored_shapes"] = list(self.locustfile.ignored_shapes)
             self.progress.note(
                 f"the locustfile's shape {', '.join(self.locustfile.ignored_shapes)} is ignored; "
                 "--users and --step-time shape the load"
@@ -214,7 +219,7 @@ class _Run:
         self.target: Target | None = self.host
 
     def _write_manifest(self) -> None:
-        write_json(self.run_dir.manifest_path, self.doc)
+        write_json(self.run_dir.manifest_path, self.manifest.to_json())
 
     def prepare(self, interrupts: _Interrupts) -> Target:
         """Reset the uploader if wanted, start the fleet if needed; the target."""
@@ -222,7 +227,7 @@ class _Run:
         if _wants_reset(self.request, self.bundled):
             from rightsizer.uploader.reset import reset  # noqa: PLC0415  # only when resetting
 
-            self.doc["reset"] = reset(self.request.settings).as_dict()
+            self.manifest = replace(self.manifest, reset=reset(self.request.settings).as_dict())
         interrupts.check()
         if self.target is None:
             self.progress.note(f"starting the fleet ({self.request.settings.tasks} task(s))")
@@ -230,8 +235,7 @@ class _Run:
                 self.request.settings, self.run_dir.path, cancelled=interrupts.seen
             )
         interrupts.check()
-        self.doc["host"] = self.target.url
-        self.doc["target"] = self.target.describe()
+        self.manifest = replace(self.manifest, host=self.target.url, target=self.target.describe())
         self._write_manifest()
         return self.target
 
@@ -267,7 +271,8 @@ class _Run:
 
     def _dashboard(self, target: Target) -> Dashboard:
         """The web UI's "Tasks & alarms" data: the fleet's tasks (none for --host), the alarms."""
-        source = fleet_source(target)
+        fleet = target if isinstance(target, FleetTarget) else None
+        source = fleet_source(fleet.control_url, fleet.balanced) if fleet else None
         settings = self.request.settings
         watch = self.watch
         return Dashboard(
@@ -279,20 +284,27 @@ class _Run:
 
     def finish(self, result: RunResult) -> None:
         """Stop alarms and fleet, then write steps.json and the final manifest."""
-        self.doc["alarm_states"] = self.watch.stop()
-        self.doc["alarm_transitions"] = self.watch.transitions
+        states = self.watch.stop()
+        self.manifest = replace(
+            self.manifest,
+            alarm_states=tuple(states),
+            alarm_transitions=tuple(self.watch.transitions),
+        )
         if self.target is not None:
             self.target.stop()
         outcome = result.outcome
         if outcome is not None:
-            self.doc.update(timings(outcome, self.request.plan.step_time, self.request.plan.warmup))
-            self.doc["users"] = list(outcome.step_users)
+            self.manifest = replace(
+                self.manifest, load=load_figures(outcome), users=tuple(outcome.step_users)
+            )
             result.steps = self._steps(outcome)
-        else:
-            self.doc["interrupted"] = True
-        self.doc["status"] = "failed" if result.error else "finished"
-        if result.error:
-            self.doc["error"] = result.error
+        self.manifest = replace(
+            self.manifest,
+            interrupted=result.stop.interrupted,
+            stop_reason=result.stop.text,
+            status=FAILED if result.error else FINISHED,
+            error=result.error or None,
+        )
         write_json(self.run_dir.steps_path, steps_document(result.steps))
         self._write_manifest()
         self.store.close()
@@ -309,7 +321,7 @@ class _Run:
         try:
             run = load_run(self.run_dir.path)
             answer = build_answer(run)
-            write_json(self.run_dir.answer_path, answer.to_dict())
+            write_json(self.run_dir.answer_path, answer.to_json())
             self.progress.note(f"answer: {self.run_dir.answer_path}")
             if self.request.report:
                 written = write_report(self.run_dir.path, answer, run=run)

@@ -13,7 +13,7 @@ not after a Ctrl-C).
 
 With `spec.web` Locust's web UI serves from the start of the load to the end of the cooldown
 (rightsizer.web). Without steps in the plan (`spec.ui_driven`) there is no shape: the user sets
-the users in the UI (each new count a step, rightsizer.web.steps) and the load ends when the
+the users in the UI (each new count a step, rightsizer.load.ui_steps) and the load ends when the
 test is stopped there (or on Ctrl-C). Stop in the UI during a run with steps ends it early.
 
 Ticks fall half a second past each whole second: the second just ended is flushed at once
@@ -44,6 +44,7 @@ from rightsizer.errors import UnavailableError, UsageError
 from rightsizer.load.generator import BoundWatch, GeneratorMonitor
 from rightsizer.load.logs import logging_to
 from rightsizer.load.outcome import LoadOutcome
+from rightsizer.load.plan import MAX_SPAWN_RATE, MAX_USERS, MIN_SPAWN_RATE
 from rightsizer.load.progress import Progress, RecentRequests, Snapshot
 from rightsizer.load.recorder import MasterCollector, record_locally
 from rightsizer.load.records import RecordLog
@@ -52,12 +53,13 @@ from rightsizer.load.series import MILLISECONDS, ClientSeries, gauges
 from rightsizer.load.shape import StepShape
 from rightsizer.load.spec import LoadHooks, LoadSpec
 from rightsizer.load.steps import measure_steps
+from rightsizer.load.ui_steps import UiSteps
 from rightsizer.load.workers import LocalWorkers, master_bind_warning
 from rightsizer.metrics.store import MetricStore
-from rightsizer.web.control import RunControl
+from rightsizer.stop import INTERRUPTED, STOPPED_IN_UI, Stop
+from rightsizer.web.control import RunControl, UiLimits
 from rightsizer.web.server import WebServer
 from rightsizer.web.stats import Dashboard
-from rightsizer.web.steps import UiSteps
 
 WORKER_CONNECT_TIMEOUT = 60.0
 DRAIN_BACKSTOP = 3.0  # seconds past --drain-timeout before Locust itself kills the users
@@ -67,7 +69,6 @@ TICK_PHASE = 0.5  # seconds past each whole second
 # Workers report every 3 s (Locust's WORKER_REPORT_INTERVAL); their seconds settle later.
 WORKER_SERIES_LAG = 4.0
 LOCAL_SERIES_LAG = 0.25
-STOPPED_IN_UI = "stopped in the web UI"
 WAITING_FOR_UI = "waiting: start the test in the web UI"
 
 
@@ -157,7 +158,10 @@ class LoadRun:
         if self.spec.web is None:
             return None
         board = self.hooks.dashboard or Dashboard(None, list)
-        control = RunControl(self.spec.host, self.spec.ui_driven, self._ui_step, self._load_over)
+        limits = UiLimits(MAX_USERS, MIN_SPAWN_RATE, MAX_SPAWN_RATE)
+        control = RunControl(
+            self.spec.host, self.spec.ui_driven, self._ui_step, self._load_over, limits
+        )
         self.web = WebServer.create(
             self.environment, self.spec.web, board, control, self.spec.locustfile.path
         )
@@ -223,13 +227,13 @@ class LoadRun:
         self.signals += 1
         if self.signals == 1:
             self.progress.note("stopping: letting requests in flight finish (again to cut short)")
-            self._request_stop("interrupted")
+            self._request_stop(INTERRUPTED)
         else:
             self._force_stop()
 
-    def _request_stop(self, reason: str) -> None:
-        if self.outcome.stop_reason == "completed" and self.shape.ended_at is None:
-            self.outcome.stop_reason = reason
+    def _request_stop(self, stop: Stop) -> None:
+        if self.outcome.stop.completed and self.shape.ended_at is None:
+            self.outcome.stop = stop
         self.shape.finish()
 
     def _bound_drain(self) -> None:
@@ -308,7 +312,7 @@ class LoadRun:
         deadline = time.monotonic() + WORKER_CONNECT_TIMEOUT
         while len(self.runner.clients.ready) < want:
             if self.signals:
-                self.outcome.stop_reason = "interrupted"
+                self.outcome.stop = INTERRUPTED
                 return False
             if (message := self.workers.exited()) is not None:
                 raise UnavailableError(message)
@@ -337,9 +341,9 @@ class LoadRun:
             deadline = math.inf  # the user ends it
         while self.outcome.drain_end is None:
             started = time.monotonic()
-            reason = self.hooks.stop_requested()
-            if reason is not None:
-                self._request_stop(reason)
+            stop = self.hooks.stop_requested()
+            if stop is not None:
+                self._request_stop(stop)
             if started > deadline:
                 self.progress.note("the load did not stop in time; ending it hard")
                 self._force_stop()
@@ -382,7 +386,7 @@ class LoadRun:
         self.outcome.cooldown_start = start
         end = start + self.spec.plan.cooldown
         # A user who stopped the run wants it over: no waiting for the alarms then.
-        if self.outcome.stop_reason != "interrupted":
+        if not self.outcome.stop.interrupted:
             wish = self.hooks.cooldown_until(start)
             end = end if wish is None else max(end, wish)
         signals = self.signals

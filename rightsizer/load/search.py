@@ -40,8 +40,13 @@ from rightsizer.analysis.limit import (
     judge_limit,
     settled,
 )
+from rightsizer.errors import UsageError
 from rightsizer.load.steps import StepStats
 from rightsizer.slo import SATURATED_CPU, Slo
+
+# The step budgets `--max-steps` allows a search (SearchLimits.build).
+MIN_SEARCH_STEPS = 2
+MAX_SEARCH_STEPS = 100
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,22 @@ class SearchLimits:
     refine_steps: int = 2
     max_users: int = 6000
     resolution: float = 0.06
+
+    @classmethod
+    def build(
+        cls, tasks: int, slo: Slo, *, first_users: int | None = None, max_steps: int = 9
+    ) -> SearchLimits:
+        """The limits `--users auto` searches with; UsageError naming the flag for a value out
+        of range (`--max-steps` 2 to 100; `--search-from` a step's users, 1 to MAX_USERS)."""
+        from rightsizer.load.plan import MAX_USERS  # noqa: PLC0415  # plan imports this module
+
+        if not MIN_SEARCH_STEPS <= max_steps <= MAX_SEARCH_STEPS:
+            raise UsageError(
+                f"--max-steps: {max_steps}; give {MIN_SEARCH_STEPS} to {MAX_SEARCH_STEPS}"
+            )
+        if first_users is not None and not 1 <= first_users <= MAX_USERS:
+            raise UsageError(f"--search-from: {first_users}; give 1 to {MAX_USERS} users")
+        return cls(tasks=tasks, slo=slo, first_users=first_users, max_steps=max_steps)
 
     @property
     def short(self) -> bool:

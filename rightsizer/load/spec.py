@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rightsizer.load.locustfile import Locustfile
 from rightsizer.load.plan import RunPlan
+from rightsizer.stop import Stop
 from rightsizer.web.options import WebOptions
 from rightsizer.web.stats import Dashboard
 
@@ -54,7 +55,7 @@ class LoadHooks:
     up)."""
 
     task_cpu: Callable[[], float | None] = lambda: None
-    stop_requested: Callable[[], str | None] = lambda: None
+    stop_requested: Callable[[], Stop | None] = lambda: None
     client_series_complete: Callable[[float], None] = lambda until: None
     cooldown_until: Callable[[float], float | None] = lambda load_end: None
     dashboard: Dashboard | None = None

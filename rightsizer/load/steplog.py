@@ -1,6 +1,6 @@
 """Which steps a load has had so far: when each began and with how many users, when the load
 began and ended. The plan's step shape (rightsizer.load.shape) and the steps a user sets in the
-web UI (rightsizer.web.steps) both keep it, so the runner and the per-step statistics treat
+web UI (rightsizer.load.ui_steps) both keep it, so the runner and the per-step statistics treat
 them alike. Pure: no Locust import.
 """
 

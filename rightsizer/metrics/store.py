@@ -233,12 +233,6 @@ class MetricStore:
                 (float(t), float(v)) for t, v in self._db.execute(query + " ORDER BY s.ts", args)
             ]
 
-    def time_range(self) -> tuple[float, float] | None:
-        """Oldest and newest sample timestamps of the whole store, or None when empty."""
-        with self._lock, self._reading():
-            row = self._db.execute("SELECT MIN(ts), MAX(ts) FROM samples").fetchone()
-        return None if row[0] is None else (float(row[0]), float(row[1]))
-
     def datapoints(
         self,
         key: MetricKey,

@@ -4,7 +4,7 @@ since the load started (m:ss).
 
 A chart without data is left out (None) and the report says what is missing.
 
-    for chart in run_charts(run): (charts_dir / f"{chart.name}.png").write_bytes(chart.png)
+    for chart in run_charts(run): (run_path / CHARTS / f"{chart.name}.png").write_bytes(chart.png)
 """
 
 from __future__ import annotations

@@ -23,10 +23,11 @@ from rightsizer.analysis.answer import Answer
 from rightsizer.analysis.comparison import Comparison, Measure, compare_runs
 from rightsizer.analysis.run import Run, load_run
 from rightsizer.errors import UsageError
+from rightsizer.manifest import Manifest
 from rightsizer.report import cards, compare_charts, curves, style, summary
 from rightsizer.report import format as fmt
 from rightsizer.report.charts import Chart, run_charts
-from rightsizer.rundir import ANSWER, COMPARE, write_atomic, write_json
+from rightsizer.rundir import ANSWER, CHARTS, COMPARE, REPORT, write_atomic, write_json
 
 
 @functools.cache
@@ -63,17 +64,17 @@ def write_report(
     the directory already loaded (`load_run`), not to read it again."""
     answer_path = run_path / ANSWER
     if answer is not None:
-        write_json(answer_path, answer.to_dict())
+        write_json(answer_path, answer.to_json())
     else:
         answer = _read_answer(answer_path)
     run = run or load_run(run_path)
     charts = run_charts(run)
     saved = []
     for chart in charts:
-        target = run_path / "charts" / f"{chart.name}.png"
+        target = run_path / CHARTS / f"{chart.name}.png"
         write_atomic(target, chart.png)
         saved.append(target)
-    report = run_path / "report.html"
+    report = run_path / REPORT
     write_atomic(report, render_report(run, charts, answer))
     return Written(report, tuple(saved), run.missing)
 
@@ -83,7 +84,7 @@ def _read_answer(path: Path) -> Answer | None:
         return None
     try:
         raw = json.loads(path.read_text())
-        return Answer.from_dict(raw) if isinstance(raw, Mapping) else None
+        return Answer.from_json(raw) if isinstance(raw, Mapping) else None
     except (ValueError, TypeError) as exc:
         raise UsageError(f"{path}: not a valid answer ({exc}); delete it to rebuild") from None
 
@@ -107,7 +108,7 @@ def render_report(run: Run, charts: tuple[Chart, ...], answer: Answer | None = N
             columns=summary.COLUMNS,
             steps=summary.step_rows(run),
             alarms=summary.alarm_rows(run),
-            manifest=json.dumps(dict(run.manifest), indent=2, default=str),
+            manifest=json.dumps(_as_written(run.manifest), indent=2, default=str),
         )
     )
 
@@ -145,7 +146,7 @@ def _run_facts(run: Run) -> dict[str, Any]:
     return {
         "label": run.label,
         "started": fmt.utc(run.origin),
-        "host": run.target.url or _text(run.manifest.get("host")) or "–",
+        "host": run.target.url or run.manifest.host or "–",
         "target": run.target.summary,
         "duration": fmt.clock((run.load_end or run.end) - run.origin),
         "users": f"{users} (chosen by the search, in run order)" if run.searched else users,
@@ -153,8 +154,9 @@ def _run_facts(run: Run) -> dict[str, Any]:
     }
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _as_written(manifest: Manifest) -> dict[str, Any]:
+    """manifest.json as the file says it (as built, for a manifest never written)."""
+    return dict(manifest.document) or manifest.to_json()
 
 
 def write_comparison(

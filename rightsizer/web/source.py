@@ -1,6 +1,6 @@
 """The fleet's live readings for the web UI, from its supervisor's control endpoint.
 
-    source = fleet_source(target)          # None for --host: no tasks of ours to show
+    source = fleet_source(control_url, balanced)   # None without a supervisor (--host)
     reading = source.read()                # FleetReading, or None when the fleet is silent
 
 Per task CPU and memory come from `/samples` (the latest sampling tick, from the supervisor's
@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from rightsizer.errors import UnavailableError
 from rightsizer.fleet.control import SAMPLES_PATH, STATUS_PATH, fetch_status
-from rightsizer.load.target import FleetTarget
+from rightsizer.fleet.status import FleetStatus
 from rightsizer.metrics import names
 from rightsizer.numbers import finite_number
 
@@ -99,13 +99,11 @@ def reading_from(
 
 
 def health_from(status: Mapping[str, Any]) -> dict[int | str, bool]:
-    """Task id -> healthy, from a /status document."""
-    rows = status.get("tasks")
-    return {
-        row["id"]: bool(row.get("healthy"))
-        for row in (rows if isinstance(rows, list) else [])
-        if isinstance(row, dict) and isinstance(row.get("id"), int | str)
-    }
+    """Task id -> healthy, from a /status document (none from one without a task list)."""
+    try:
+        return FleetStatus.from_json(status).health()
+    except ValueError:
+        return {}
 
 
 class ControlSource:
@@ -143,9 +141,9 @@ class ControlSource:
         return self._health
 
 
-def fleet_source(target: object) -> ControlSource | None:
-    """The source for a run's target: a fleet it started has a supervisor (a FleetTarget's
-    `control_url` and `balanced`); a --host has none."""
-    if not isinstance(target, FleetTarget) or target.control_url is None:
+def fleet_source(control_url: str | None, balanced: bool) -> ControlSource | None:
+    """The source for a run's target: a fleet it started has a supervisor at `control_url`
+    (`balanced`: HAProxy in front of its tasks); a --host has none (None)."""
+    if control_url is None:
         return None
-    return ControlSource(target.control_url, balanced=target.balanced)
+    return ControlSource(control_url, balanced=balanced)

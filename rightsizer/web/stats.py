@@ -1,7 +1,7 @@
 """What the "Tasks & alarms" tab shows: the JSON of /rightsizer/stats, the rows of Locust's
 tab table, and a short history of every task for the live charts.
 
-    board = Dashboard(fleet_source(target), watch_states, alarms, Reservation(0.25, 512))
+    board = Dashboard(fleet_source(url, True), watch_states, alarms, Reservation(0.25, 512))
     board.update()                 # once a second: the fleet's newest reading into the history
     board.document(time.time())    # {"tasks": [...], "alarms": [...], "healthy_hosts", ...}
 

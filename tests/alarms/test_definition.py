@@ -119,7 +119,7 @@ def test_errors_name_the_field(change: dict[str, Any], field: str) -> None:
     with pytest.raises(AlarmDefinitionError) as info:
         definition(**change)
     assert info.value.field == field
-    assert str(info.value).startswith(f"{field}: ")
+    assert str(info.value) == f"{field}: {info.value.message}"
     assert isinstance(info.value, UsageError)  # exit code 2
 
 

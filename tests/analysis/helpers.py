@@ -9,6 +9,7 @@ from typing import Any
 from rightsizer.analysis.run import Run
 from rightsizer.analysis.steps import Step
 from rightsizer.analysis.target import RunTarget
+from rightsizer.manifest import Manifest
 from rightsizer.slo import Slo
 
 T0 = 1_800_000_000.0
@@ -44,10 +45,10 @@ def run_of(steps: list[Step], slo: Slo | None = None, **fields: Any) -> Run:
     manifest = {"label": "test", "target": target, **fields.pop("manifest_extra", {})}
     return Run(
         "test",
-        manifest,
+        Manifest.from_json(manifest),
         tuple(steps),
         slo or Slo(),
-        target=RunTarget.from_manifest(manifest),
+        target=RunTarget.from_json(target),
         **fields,
     )
 

@@ -8,12 +8,8 @@ import pytest
 
 from rightsizer.alarms.history import HistoryItem
 from rightsizer.analysis.answer import Answer, build_answer
-from rightsizer.analysis.bottleneck import name_bottleneck
-from rightsizer.analysis.capacity import tasks_needed
 from rightsizer.analysis.knee import find_knee
-from rightsizer.analysis.limit import limit_of_steps
 from rightsizer.analysis.run import Alarm, load_run
-from rightsizer.analysis.slo import users_at_slo
 from rightsizer.analysis.steps import Step, load_points
 from tests.analysis.helpers import T0, fixture_run, fleet, run_of, step
 
@@ -25,39 +21,43 @@ def answer(tmp_path: Path) -> Answer:
     return build_answer(one, four, recommended_threshold=45.0, threshold_lead_s=10.0)
 
 
-def test_the_answer_is_made_of_the_runs_figures(tmp_path: Path, answer: Answer) -> None:
-    one = load_run(fixture_run(tmp_path / "again", "run-1-task"))
-    four = load_run(fixture_run(tmp_path / "again", "run-4-tasks"))
-    limit = users_at_slo(one.steps, one.slo)
-    assert limit.users is not None
-    # users per task are whole: the estimate, rounded down (the fixture breaks the SLO)
-    assert answer.users_per_task == math.floor(limit.users / (one.tasks or 1))
-    assert answer.tasks_needed == tasks_needed(answer.users_per_task, 2000, 0.3)
-    bracket = limit_of_steps(one.steps, one.slo)
-    assert (answer.users_low, answer.users_high) == (bracket.low, bracket.high)
-    assert answer.users_low is not None and answer.users_high is not None
-    assert answer.users_low <= answer.users_per_task <= answer.users_high
-    # judged by the SLO the run recorded, not the default
-    assert (answer.slo_p95_ms, answer.slo_failure_pct) == tuple(one.manifest["slo"].values())
-    assert answer.users_interpolated == limit.interpolated
-    knee_one = find_knee(load_points(one.steps))
-    knee_four = find_knee(load_points(four.steps))
-    assert knee_one and knee_four
-    # kept to the two decimals every page prints
-    assert answer.throughput_ratio == round(knee_four.peak_throughput / knee_one.peak_throughput, 2)
-    assert answer.scaling_tasks == (one.tasks, four.tasks)
-    assert answer.limiting_part == name_bottleneck(four).part.value
-    if knee_one.reached and knee_four.reached:
-        assert answer.usl_sigma is not None and 0 <= answer.usl_sigma <= 1
-        assert answer.usl_kappa == 0.0  # two task counts cannot identify kappa
-    else:  # peaks below the knee are the loads' and say nothing of scaling
-        assert answer.usl_sigma is None and answer.tasks_needed_usl is None
-        assert any("reached neither the knee nor the SLO" in note for note in answer.notes)
+def test_the_answer_is_made_of_the_runs_figures() -> None:
+    # Hand-built: 1 task grows linearly (0.5 rps per user) to 40 users, then flattens at 22
+    # rps; 4 tasks do the same at 4x the users and flatten at 80 rps.
+    one = run_of(BREAKING, tasks=1)
+    four = run_of(
+        [
+            step(40, 0, rps=20.0, p95_ms=100.0, fail_ratio=0.0, cpu_utilization=20.0),
+            step(160, 1, rps=80.0, p95_ms=600.0, fail_ratio=0.0, cpu_utilization=80.0),
+            step(320, 2, rps=66.0, p95_ms=2600.0, fail_ratio=0.0, cpu_utilization=99.0),
+        ],
+        tasks=4,
+    )
+    answer = build_answer(one, four)
+    # SLO p95 < 1000 ms breaks between 40 users (600 ms) and 80 (2600 ms): 40 + 40 x 400/2000.
+    assert (answer.users_low, answer.users_high) == (40, 80)
+    assert answer.users_per_task == 48 and answer.users_interpolated
+    assert answer.cpu_at_slo == pytest.approx(83.8)  # 80% + 19 points x 8/40 at 48 users
+    # The line 0.5 rps per user meets the 22 rps plateau at 44 users.
+    assert answer.knee_reached and answer.knee_users == 44
+    # 2000 users, 30% headroom: 48 x 0.7 = 33.6 users per task, so 60 tasks.
+    assert answer.tasks_needed == 60
+    # Peaks 80 / 22 rps; Amdahl (kappa 0): 4 / (1 + 3 sigma) = 80/22 gives sigma = 0.1/3.
+    assert answer.scaling_tasks == (1, 4) and answer.throughput_ratio == 3.64
+    assert answer.usl_kappa == 0.0 and answer.usl_sigma == pytest.approx(0.1 / 3, abs=0.001)
+    assert answer.limiting_part == "tasks' CPU"  # 99% of the reservation at the top step
+
+
+def test_peaks_below_the_knee_say_nothing_of_scaling() -> None:
+    linear = [step(n, i, rps=n / 2, p95_ms=100.0, fail_ratio=0.0) for i, n in enumerate((10, 20))]
+    answer = build_answer(run_of(linear, tasks=1), run_of(linear, tasks=4))
+    assert answer.usl_sigma is None and answer.tasks_needed_usl is None
+    assert any("reached neither the knee nor the SLO" in note for note in answer.notes)
 
 
 def test_the_answer_survives_a_json_round_trip(answer: Answer) -> None:
-    assert Answer.from_dict(answer.to_dict()) == answer
-    assert Answer.from_dict({**answer.to_dict(), "from_the_future": 1}) == answer
+    assert Answer.from_json(answer.to_json()) == answer
+    assert Answer.from_json({**answer.to_json(), "from_the_future": 1}) == answer
 
 
 def test_the_printed_answer_carries_the_numbers(answer: Answer) -> None:
@@ -130,7 +130,7 @@ def test_an_external_target_gets_no_per_task_figures() -> None:
     assert answer.throughput_ratio is None
     assert any("external target, tasks unknown" in note for note in answer.notes)
     assert "Scaling (task count unknown)" in "\n".join(answer.lines())
-    assert Answer.from_dict(answer.to_dict()) == answer
+    assert Answer.from_json(answer.to_json()) == answer
 
 
 def test_an_uncapped_fleet_is_flagged_in_the_answer() -> None:
@@ -203,4 +203,4 @@ def test_an_slo_held_past_the_knee_gives_the_knee() -> None:
         in (answer.lines()[0])
     )
     assert any("past the knee" in note for note in answer.notes)
-    assert Answer.from_dict(answer.to_dict()) == answer
+    assert Answer.from_json(answer.to_json()) == answer

@@ -62,12 +62,6 @@ def test_no_usable_point_gives_none() -> None:
     assert find_knee([LoadPoint(5, 0.0), LoadPoint(0, 3.0)]) is None
 
 
-def test_efficiency_is_the_share_of_linear_growth() -> None:
-    knee = find_knee([LoadPoint(n, min(0.5 * n, 10.0)) for n in (1, 2, 40)])
-    assert knee is not None
-    assert knee.efficiency(LoadPoint(40, 10.0)) == pytest.approx(0.5)
-
-
 def test_a_noisy_small_first_step_does_not_fake_a_knee() -> None:
     # Figures of a real 15 s-step run: 1 user's rate rests on 10 requests only.
     steps = [LoadPoint(1, 0.83, 10), LoadPoint(4, 2.5, 30), LoadPoint(8, 5.16, 62)]

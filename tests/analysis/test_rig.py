@@ -46,7 +46,9 @@ def test_a_task_at_its_cap_on_a_busy_machine_is_the_service_limit() -> None:
 def test_waiting_for_a_core_binds_the_machine() -> None:
     run = run_of([step(50, 0, cpu_utilization=80.0)])
     check = check_rig(run, RigFigures(cores=2, core_wait=(flat(2.0), flat(25.0))))
-    assert check.steps[0].reasons == ("a task waited for a core 25% of the time, unthrottled",)
+    assert check.steps[0].reasons == (
+        "a task's threads waited 0.25 s a second for a core, unthrottled",
+    )
 
 
 def test_a_run_without_machine_figures_is_not_judged() -> None:
@@ -71,3 +73,23 @@ def test_figures_are_read_from_the_run_directory(tmp_path: Path) -> None:
     assert figures.cores == 2.0
     assert figures.machine_cpu.values == (55.0,) and figures.lb_cpu.values == (12.0,)
     assert [s.values for s in figures.core_wait] == [(3.0,)]
+
+
+def test_a_peak_reached_on_a_machine_already_bound_below_it_is_the_rigs() -> None:
+    """The demo's 4-task case: the machine was the limit at 703 users, and the load went on
+    growing to the peak at 1612 users on that saturated machine."""
+    from rightsizer.analysis.rig import peak_bound
+
+    steps = [
+        step(703, 0, cpu_utilization=68.0, rps=462.0),
+        step(1612, 1, cpu_utilization=92.0, rps=816.0),
+    ]
+    machine = Series.of(
+        [(T0 + t, 98.0) for t in range(60)] + [(T0 + t, 80.0) for t in range(60, 120)]
+    )
+    run = run_of(steps, tasks=4)
+    check = check_rig(run, RigFigures(cores=2, machine_cpu=machine))
+    assert [s.bound for s in check.steps] == [True, False]
+    assert peak_bound(run, check)
+    quiet = check_rig(run, RigFigures(cores=2, machine_cpu=flat(60.0)))
+    assert not peak_bound(run, quiet)

@@ -129,19 +129,22 @@ def test_broken_steps_json_is_reported_not_raised(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "document",
+    ("document", "users"),
     [
-        {"steps": {"users": 10}},
-        {"steps": "10,60"},
-        [{"users": 10}],
-        {"steps": [{"users": "ten", "p95_ms": "fast"}, 7, None, {"users": 20, "rps": [1]}]},
+        ({"steps": {"users": 10}}, []),
+        ({"steps": "10,60"}, []),
+        ([{"users": 10}], []),
+        # Only the row whose users is a number stays; its wrongly typed rps is dropped.
+        ({"steps": [{"users": "ten", "p95_ms": "fast"}, 7, None, {"users": 20, "rps": [1]}]}, [20]),
     ],
 )
-def test_steps_json_with_wrong_types_is_reported_not_raised(tmp_path: Path, document: Any) -> None:
+def test_steps_json_with_wrong_types_is_reported_not_raised(
+    tmp_path: Path, document: Any, users: list[int]
+) -> None:
     path = fixture_run(tmp_path, "run-1-task")
     (path / "steps.json").write_text(json.dumps(document))
     run = load_run(path)
-    assert [s.users for s in run.steps] in ([], [20])
+    assert [s.users for s in run.steps] == users
     assert any("steps.json" in m for m in run.missing)
     assert all(s.rps is None and s.p95_ms is None for s in run.steps)
 
@@ -214,7 +217,25 @@ def test_a_foreign_sqlite_file_as_metrics_db_is_a_usage_error(tmp_path: Path) ->
 def test_an_interrupted_run_says_so(tmp_path: Path) -> None:
     path = fixture_run(tmp_path, "run-1-task")
     manifest = manifest_of(path)
-    (path / "manifest.json").write_text(json.dumps({**manifest, "interrupted": True}))
-    assert any("interrupted" in m for m in load_run(path).missing)
+    stopped = {**manifest, "interrupted": True, "stop_reason": "interrupted"}
+    (path / "manifest.json").write_text(json.dumps(stopped))
+    assert any("interrupted (Ctrl-C)" in m for m in load_run(path).missing)
+    # Ctrl-C before the load began: no stop_reason written.
+    before = {k: v for k, v in stopped.items() if k != "stop_reason"}
+    (path / "manifest.json").write_text(json.dumps(before))
+    assert any("interrupted (Ctrl-C)" in m for m in load_run(path).missing)
+
+
+@pytest.mark.parametrize("interrupted", [True, False])  # True: as versions before StopReason
+def test_a_run_an_alarm_stopped_names_the_alarm_not_ctrl_c(
+    tmp_path: Path, interrupted: bool
+) -> None:
+    path = fixture_run(tmp_path, "run-1-task")
+    manifest = manifest_of(path)
+    stopped = {**manifest, "interrupted": interrupted, "stop_reason": "alarm cpu-high"}
+    (path / "manifest.json").write_text(json.dumps(stopped))
+    missing = load_run(path).missing
+    assert any("cpu-high stopped the run" in m for m in missing)
+    assert not any("Ctrl-C" in m for m in missing)
     (path / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
     assert any("did not end cleanly" in m for m in load_run(path).missing)

@@ -88,10 +88,11 @@ def test_a_step_exactly_at_a_limit_missed_it() -> None:
     assert breaches(at_failures, SLO) == ["failures 1.00% ≥ 1%"]
 
 
-def test_the_verdict_is_the_one_slo_s() -> None:
-    for p95, fail_ratio in ((999.0, 0.0), (1000.0, 0.0), (10.0, 0.0099), (10.0, 0.01)):
-        judged = step(1, 0, p95_ms=p95, fail_ratio=fail_ratio)
-        assert verdict(judged, SLO) is SLO.met(p95, fail_ratio * 100)
+def test_the_verdict_puts_each_limit_on_the_failing_side() -> None:
+    # SLO: p95 under 1000 ms and failures under 1%; a step at either limit missed it.
+    expected = {(999.0, 0.0): True, (1000.0, 0.0): False, (10.0, 0.0099): True, (10.0, 0.01): False}
+    for (p95, fail_ratio), met in expected.items():
+        assert verdict(step(1, 0, p95_ms=p95, fail_ratio=fail_ratio), SLO) is met, (p95, fail_ratio)
 
 
 def test_a_step_without_p95_is_not_judged_whatever_its_failures() -> None:
@@ -120,7 +121,7 @@ def test_a_limit_that_cannot_be_interpolated_says_so() -> None:
 
 def test_a_recorded_search_is_judged_by_users(tmp_path: Path) -> None:
     run = load_run(fixture_run(tmp_path, "search-1-task"))
-    assert run.searched and [s.users for s in run.steps] == run.manifest["users"]
+    assert run.searched and [s.users for s in run.steps] == list(run.manifest.users)
     in_order = [s.users for s in run.steps]
     assert in_order != sorted(in_order), "the search refines below a step it already ran"
     limit = users_at_slo(run.steps, run.slo)

@@ -5,14 +5,20 @@ from typing import Any
 import pytest
 
 from rightsizer.analysis.target import RunTarget, TargetKind
+from rightsizer.manifest import Manifest
 from tests.analysis.helpers import fleet
 
 # What every manifest holds, whatever the target: the settings' defaults. Never read.
 DEFAULTS = {"settings": {"tasks": 1, "cpu": 0.25, "memory": 512}}
 
 
+def target_of(manifest: dict[str, Any]) -> RunTarget:
+    """The target as the analysis reads it from a whole manifest.json document."""
+    return RunTarget.from_json(Manifest.from_json(manifest).target)
+
+
 def test_a_capped_fleet_is_described_by_what_it_reported() -> None:
-    target = RunTarget.from_manifest({**DEFAULTS, "target": fleet(4)})
+    target = target_of({**DEFAULTS, "target": fleet(4)})
     assert (target.kind, target.tasks, target.cpu, target.memory) == (
         TargetKind.FLEET,
         4,
@@ -23,21 +29,21 @@ def test_a_capped_fleet_is_described_by_what_it_reported() -> None:
 
 
 def test_a_host_target_has_no_tasks_whatever_the_settings_say() -> None:
-    target = RunTarget.from_manifest({**DEFAULTS, "target": {"kind": "host", "url": "http://x"}})
+    target = target_of({**DEFAULTS, "target": {"kind": "host", "url": "http://x"}})
     assert target.kind is TargetKind.HOST and target.tasks is None and target.cpu is None
     assert target.summary == "external target, tasks unknown"
     assert "0.25" not in target.caps and "512" not in target.caps
 
 
 def test_an_uncapped_fleet_says_uncapped() -> None:
-    target = RunTarget.from_manifest({**DEFAULTS, "target": fleet(2, capped=False)})
+    target = target_of({**DEFAULTS, "target": fleet(2, capped=False)})
     assert target.summary == "2 tasks, UNCAPPED"
     assert "UNCAPPED" in target.caps and "vCPU" not in target.caps
 
 
 def test_a_fleet_that_did_not_confirm_its_caps_is_not_taken_at_its_word() -> None:
     raw = {k: v for k, v in fleet(1).items() if k != "capped"}
-    assert RunTarget.from_manifest({"target": raw}).summary == (
+    assert target_of({"target": raw}).summary == (
         "1 task (0.25 vCPU, 512 MiB requested, not confirmed)"
     )
 
@@ -47,14 +53,14 @@ def test_a_fleet_that_did_not_confirm_its_caps_is_not_taken_at_its_word() -> Non
     [{}, DEFAULTS, {"target": "fleet"}, {"target": ["fleet"]}, {"target": {"kind": "cloud"}}],
 )
 def test_an_unrecorded_target_is_unknown_not_the_defaults(manifest: dict[str, Any]) -> None:
-    target = RunTarget.from_manifest(manifest)
+    target = target_of(manifest)
     assert target.kind is TargetKind.UNKNOWN and target.tasks is None
     assert target.summary == "target not recorded"
 
 
 def test_wrong_types_in_a_fleet_description_are_not_facts() -> None:
     raw = {"kind": "fleet", "tasks": "4", "cpu": True, "memory": -1, "capped": "no", "url": 3}
-    target = RunTarget.from_manifest({"target": raw})
+    target = target_of({"target": raw})
     assert (target.tasks, target.cpu, target.memory, target.capped, target.url) == (
         None,
         None,
@@ -62,5 +68,5 @@ def test_wrong_types_in_a_fleet_description_are_not_facts() -> None:
         None,
         None,
     )
-    listed = RunTarget.from_manifest({"target": {"kind": "fleet", "task_list": [{}, {}, {}]}})
+    listed = target_of({"target": {"kind": "fleet", "task_list": [{}, {}, {}]}})
     assert listed.tasks == 3

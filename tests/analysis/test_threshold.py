@@ -85,7 +85,7 @@ def test_the_answer_keeps_the_rule_through_answer_json() -> None:
         threshold_table=threshold_table(curve, 500, 180),
         cpu_curve=curve.points,
     )
-    again = Answer.from_dict(answer.to_dict())
+    again = Answer.from_json(answer.to_json())
     assert again == answer
     line = next(t for t in again.lines() if t.startswith("CPU alarm threshold"))
     assert "350 users" in line and "T 180 s" in line and "70%" in line

@@ -47,6 +47,7 @@ def test_missing_controller_and_missing_proc_are_cgroup_errors(tmp_path: Path) -
         detect(tmp_path / "cg", tmp_path / "proc", 6)
 
 
+@pytest.mark.cgroups  # reads the real cgroup tree
 def test_this_machine_is_detected_from_its_own_proc() -> None:
     hierarchy = detect(Path("/sys/fs/cgroup"))
     for path in hierarchy.own_dirs():

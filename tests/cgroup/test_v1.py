@@ -13,6 +13,7 @@ import pytest
 from rightsizer.cgroup.driver import ManagedDriver, open_driver
 from rightsizer.cgroup.v1 import V1Group
 from rightsizer.fleet.child import child_setup
+from tests.waiting import poll_until
 
 
 def test_fixture_groups_get_quota_limit_and_readings(fixture_tree: Callable[[str], Path]) -> None:
@@ -58,7 +59,7 @@ def test_real_group_caps_cpu_and_counts_usage(real_driver: ManagedDriver) -> Non
         preexec_fn=child_setup(group.procs_files()),  # noqa: PLW1509 (joins before exec)
     )
     try:
-        time.sleep(0.3)
+        poll_until(lambda: process.pid in group.pids() or process.poll() is not None, 10)
         assert process.pid in group.pids()
         process.wait(timeout=10)
         wall = time.monotonic() - started

@@ -198,6 +198,8 @@ def test_replay_judges_by_the_runs_slo_unless_a_flag_says_otherwise(tmp_path: Pa
             "--datapoints-to-alarm",
         ),
         (["--threshold", "20", "--period", "10", "--slo-p95-ms", "0"], "--slo-p95-ms"),
+        # one SLO rule for every command: `run` refuses 150% failures, and so does replay
+        (["--threshold", "20", "--period", "10", "--slo-failures", "150"], "--slo-failures"),
     ],
 )
 def test_replay_bad_flags_are_named(tmp_path: Path, extra: list[str], flag: str) -> None:

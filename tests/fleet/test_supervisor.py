@@ -23,6 +23,7 @@ from rightsizer.metrics.store import MetricKey, MetricStore
 from rightsizer.process import running, start_time
 from rightsizer.rundir import write_json
 from tests.fleet.conftest import TASK_APP
+from tests.waiting import poll_until
 
 TASK_CMD = f"{sys.executable} {TASK_APP} --port {{port}}"
 SLEEP = [sys.executable, "-c", "import time; time.sleep(60)"]
@@ -123,9 +124,14 @@ def test_detached_up_status_and_down_leave_nothing(cli: Cli) -> None:
     document = cli.state()
     assert document["url"] in up.stdout and "2 tasks" in up.stdout
     assert httpx.get(document["url"], timeout=5).text == "hello\n"
-    time.sleep(2.5)
+
+    def both_healthy() -> bool:
+        status = cli.run("status", "--json")
+        assert status.returncode == 0, status.stderr
+        return bool(json.loads(status.stdout)["healthy_hosts"] == 2)
+
+    poll_until(both_healthy, 30, "two healthy hosts in `status`", interval=0.5)
     status = cli.run("status", "--json")
-    assert status.returncode == 0, status.stderr
     body = json.loads(status.stdout)
     assert body["url"] == document["url"] and body["healthy_hosts"] == 2
     assert {

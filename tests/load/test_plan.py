@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from rightsizer.errors import UsageError
-from rightsizer.load.plan import MAX_DEFAULT_SPAWN_RATE, RunPlan, parse_users
+from rightsizer.load.plan import MAX_DEFAULT_SPAWN_RATE, RunPlan, given_steps, parse_users
 from rightsizer.load.search import SearchLimits
 
 
@@ -106,3 +106,27 @@ def test_a_search_spreads_each_step_change_over_a_few_seconds() -> None:
     # A short step spreads over a quarter of it: 300 users over 1.5 s.
     assert RunPlan.build("auto", 6).rate_between(0, 300) == 200
     assert RunPlan.build("1,3", 20).rate_between(1, 3) == 3  # a list keeps its own rate
+
+
+def test_steps_come_from_users_with_step_time_or_from_the_web_ui() -> None:
+    assert given_steps("1,3", 5.0, web=False) == ("1,3", 5.0)
+    assert given_steps("1,3", 5.0, web=True) == ("1,3", 5.0)
+    assert given_steps(None, None, web=True) is None  # the UI sets them
+
+
+@pytest.mark.parametrize(
+    ("users", "step_time", "web", "message"),
+    [
+        (None, None, False, "--users: required; e.g. --users 1,3,20 --step-time 60 (or --web)"),
+        (None, 5.0, False, "--users: required; e.g. --users 1,3,20 --step-time 60 (or --web)"),
+        ("1", None, False, "--step-time: required; e.g. --users 1,3,20 --step-time 60 (or --web)"),
+        ("1", None, True, "--step-time: required; e.g. --users 1,3,20 --step-time 60 (or --web)"),
+        (None, 5.0, True, "--step-time: without --users the web UI sets the steps; drop one"),
+    ],
+)
+def test_steps_half_given_name_the_flag(
+    users: str | None, step_time: float | None, web: bool, message: str
+) -> None:
+    with pytest.raises(UsageError) as info:
+        given_steps(users, step_time, web=web)
+    assert str(info.value) == message

@@ -9,6 +9,8 @@ import pytest
 
 from rightsizer.analysis.knee import LINEAR_SHARE
 from rightsizer.analysis.limit import Halves
+from rightsizer.errors import UsageError
+from rightsizer.load.plan import MAX_USERS
 from rightsizer.load.search import SearchLimits, StepOutcome, UserSearch
 from rightsizer.slo import Slo
 
@@ -161,3 +163,28 @@ def test_a_step_still_settling_is_repeated_once_then_judged() -> None:
     # the first try is left for its repeat: a repeat that broke the SLO is the first bad step
     broke = dataclasses.replace(rising, p95_ms=1400.0)
     assert search.bracket([good, rising, broke]) == (100, 300)
+
+
+def test_built_limits_carry_the_flags() -> None:
+    slo = Slo(p95_ms=800, failure_pct=0.5)
+    limits = SearchLimits.build(4, slo, first_users=900, max_steps=2)
+    assert limits == SearchLimits(tasks=4, slo=slo, first_users=900, max_steps=2)
+    assert SearchLimits.build(1, slo, first_users=MAX_USERS, max_steps=100).max_steps == 100
+
+
+@pytest.mark.parametrize(
+    ("first_users", "max_steps", "message"),
+    [
+        (None, 1, "--max-steps: 1; give 2 to 100"),
+        (None, 101, "--max-steps: 101; give 2 to 100"),
+        (0, 9, f"--search-from: 0; give 1 to {MAX_USERS} users"),
+        (MAX_USERS + 1, 9, f"--search-from: {MAX_USERS + 1}; give 1 to {MAX_USERS} users"),
+        (0, 1, "--max-steps: 1; give 2 to 100"),  # --max-steps is checked first
+    ],
+)
+def test_limits_out_of_range_name_the_flag(
+    first_users: int | None, max_steps: int, message: str
+) -> None:
+    with pytest.raises(UsageError) as info:
+        SearchLimits.build(1, Slo(), first_users=first_users, max_steps=max_steps)
+    assert str(info.value) == message

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psutil
 import pytest
@@ -210,3 +210,19 @@ def test_a_sigkilled_run_leaves_no_fleet_worker_or_group(tmp_path: Path) -> None
         if run.poll() is None:
             run.kill()
             run.wait()
+
+
+def test_a_fleet_target_names_its_supervisor_and_whether_haproxy_balances(
+    settings_factory: Any, tmp_path: Path
+) -> None:
+    def fleet(state: dict[str, Any]) -> FleetTarget:
+        # Not started: only the state document the supervisor wrote matters here.
+        return FleetTarget(
+            "http://127.0.0.1:8080", cast(Any, None), state, settings_factory(), tmp_path
+        )
+
+    balanced = fleet({"control_url": "http://127.0.0.1:5", "haproxy_pid": 42})
+    assert (balanced.control_url, balanced.balanced) == ("http://127.0.0.1:5", True)
+    direct = fleet({"control_url": "http://127.0.0.1:5", "haproxy_pid": None})
+    assert (direct.control_url, direct.balanced) == ("http://127.0.0.1:5", False)
+    assert fleet({}).control_url is None

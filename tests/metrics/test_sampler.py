@@ -7,6 +7,7 @@ from pathlib import Path
 from rightsizer.errors import UnavailableError
 from rightsizer.metrics.sampler import SamplingLoop
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample
+from tests.waiting import poll_until
 
 KEY = MetricKey.of("X")
 
@@ -18,6 +19,18 @@ class Counting:
     def sample(self, now: float) -> Iterator[Sample]:
         self.calls += 1
         yield Sample(KEY, now - 0.5, float(self.calls))
+
+
+class Burning(Counting):
+    """Spends `BURN` seconds of its thread's CPU on each sample: what the loop must count."""
+
+    BURN = 0.005
+
+    def sample(self, now: float) -> Iterator[Sample]:
+        started = time.thread_time()
+        while time.thread_time() - started < self.BURN:
+            pass
+        yield from super().sample(now)
 
 
 class Broken:
@@ -41,18 +54,15 @@ def test_each_tick_writes_one_batch_and_a_broken_source_does_not_stop_others(
 def test_the_thread_ticks_on_aligned_boundaries_and_stops() -> None:
     # No count per wall-clock time (a loaded machine may delay any tick): it must tick, on
     # aligned times, and not once more after stop().
-    counting = Counting()
+    counting = Burning()
     loop = SamplingLoop([counting], 0.05)
     loop.start()
-    deadline = time.monotonic() + 30
-    while counting.calls < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    poll_until(lambda: counting.calls >= 3, 30, "three ticks of the loop")
     loop.stop()
-    assert counting.calls >= 3, "the loop did not tick"
     stopped_at = counting.calls
     assert loop.ticks == stopped_at
-    time.sleep(0.2)  # four intervals
+    time.sleep(0.2)  # four intervals in which nothing may happen: the sleep is the test
     assert counting.calls == stopped_at
     ticks = [s.timestamp + 0.5 for s in loop.recent.latest()]
     assert ticks and all(abs(t * 20 - round(t * 20)) < 1e-6 for t in ticks)
-    assert loop.cpu_seconds >= 0
+    assert loop.cpu_seconds >= stopped_at * Burning.BURN  # each tick's burn, counted

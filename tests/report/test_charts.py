@@ -56,7 +56,7 @@ def test_alarm_periods_are_shaded_on_the_cpu_chart(one_task: Path) -> None:
 
 
 def test_charts_without_data_are_left_out() -> None:
-    empty = Run("empty", {})
+    empty = Run("empty")
     assert run_charts(empty) == ()
     assert users_rps_chart(empty) is None and latency_chart(empty) is None
 

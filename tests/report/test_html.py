@@ -101,7 +101,7 @@ def test_the_answer_is_shown_only_when_given_and_kept_for_rebuilds(
     assert answer.users_text() in text and answer.users_high is not None
     assert fmt.count(answer.tasks_needed) in text
     assert answer.limiting_part is not None and answer.limiting_part in text
-    assert Answer.from_dict(json.loads((one_task / "answer.json").read_text())) == answer
+    assert Answer.from_json(json.loads((one_task / "answer.json").read_text())) == answer
     rebuilt = read(write_report(one_task).report.read_text())
     assert rebuilt.headings[0] == "The answer"
 

@@ -55,7 +55,7 @@ def test_users_are_whole_and_figures_read_alike_everywhere(tmp_path: Path) -> No
     assert saved["users_high"] is not None, "the recorded 1-task run broke its SLO"
     cpu = saved["cpu_at_slo"]
     assert cpu is not None and round(cpu, 1) == cpu
-    assert Answer.from_dict(saved) == answer
+    assert Answer.from_json(saved) == answer
 
     terminal, report, comparison = (
         terminal_text(answer),

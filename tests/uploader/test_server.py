@@ -9,7 +9,6 @@ import select
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,13 +144,11 @@ def test_the_seed_locustfile_works_unchanged(
     locust = Path(sys.executable).parent / "locust"
     settings = make_settings(db_url)
     with serve_in_thread(settings) as live:
-        started = time.monotonic()
         done = subprocess.run(
             [str(locust), "-f", "seed_locustfile.py", "--headless", "-u", "2", "-r", "2",
              "-t", "6s", "--host", live.url, "--only-summary", "--stop-timeout", "5"],
             cwd=workdir, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
-        assert time.monotonic() - started < 120
     summary = done.stdout + done.stderr
     assert done.returncode == 0, summary  # Locust exits 1 when any request failed
     assert "POST" in summary and "/index.php?action=save" in summary

@@ -14,8 +14,9 @@ from flask_cors import CORS
 
 from rightsizer.alarms.live import AlarmStatus
 from rightsizer.alarms.state import AlarmState
+from rightsizer.load.plan import MAX_SPAWN_RATE, MAX_USERS, MIN_SPAWN_RATE
 from rightsizer.web.blueprint import TAB_SCRIPT, install, tab_arguments
-from rightsizer.web.control import RunControl
+from rightsizer.web.control import RunControl, UiLimits
 from rightsizer.web.guard import HostRule
 from rightsizer.web.source import FleetReading, TaskReading
 from rightsizer.web.stats import TAB_KEY, Dashboard
@@ -36,7 +37,8 @@ class Run:
     def __init__(self, ui_driven: bool = True) -> None:
         self.steps: list[int] = []
         self.over = False
-        self.control = RunControl(TARGET, ui_driven, self.steps.append, lambda: self.over)
+        limits = UiLimits(MAX_USERS, MIN_SPAWN_RATE, MAX_SPAWN_RATE)
+        self.control = RunControl(TARGET, ui_driven, self.steps.append, lambda: self.over, limits)
 
 
 def _app(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from rightsizer.load.plan import MAX_SPAWN_RATE, MAX_USERS
-from rightsizer.web.control import RunControl, requested_users, swarm_refusal
+from rightsizer.load.plan import MAX_SPAWN_RATE, MAX_USERS, MIN_SPAWN_RATE
+from rightsizer.web.control import RunControl, UiLimits, requested_users, swarm_refusal
 
 TARGET = "http://127.0.0.1:8080"
 
 
 def _control(ui_driven: bool = True, over: bool = False) -> RunControl:
-    return RunControl(TARGET, ui_driven, lambda users: None, lambda: over)
+    limits = UiLimits(MAX_USERS, MIN_SPAWN_RATE, MAX_SPAWN_RATE)
+    return RunControl(TARGET, ui_driven, lambda users: None, lambda: over, limits)
 
 
 def test_a_ui_driven_run_accepts_a_user_count_for_its_own_target() -> None:

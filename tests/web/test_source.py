@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
-from rightsizer.config import Settings
 from rightsizer.errors import UnavailableError
 from rightsizer.fleet.control import SAMPLES_PATH, STATUS_PATH, ControlServer
-from rightsizer.load.target import FleetTarget, HostTarget
 from rightsizer.metrics import names
 from rightsizer.metrics.prometheus import private_registry
 from rightsizer.metrics.recent import Recent
@@ -151,14 +148,9 @@ def test_task_ids_read_as_status_spells_them() -> None:
     assert task_id("web-1") == "web-1"
 
 
-def test_only_a_fleet_target_has_a_source(settings: Settings, tmp_path: Path) -> None:
-    def fleet(state: dict[str, Any]) -> FleetTarget:
-        # Not started: only the state document the supervisor wrote matters here.
-        return FleetTarget("http://127.0.0.1:8080", cast(Any, None), state, settings, tmp_path)
-
-    balanced = fleet_source(fleet({"control_url": "http://127.0.0.1:5", "haproxy_pid": 42}))
+def test_only_a_fleet_with_a_supervisor_has_a_source() -> None:
+    balanced = fleet_source("http://127.0.0.1:5", balanced=True)
     assert isinstance(balanced, ControlSource) and balanced.balanced
-    direct = fleet_source(fleet({"control_url": "http://127.0.0.1:5", "haproxy_pid": None}))
+    direct = fleet_source("http://127.0.0.1:5", balanced=False)
     assert isinstance(direct, ControlSource) and not direct.balanced
-    assert fleet_source(fleet({})) is None
-    assert fleet_source(HostTarget("http://127.0.0.1:8080")) is None
+    assert fleet_source(None, balanced=True) is None  # --host: no supervisor of ours

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rightsizer.errors import UsageError
-from rightsizer.web.steps import STEADY_AFTER, UiSteps, ui_plan
+from rightsizer.load.ui_steps import STEADY_AFTER, UiSteps, ui_plan
 
 
 class Clock:
