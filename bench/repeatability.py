@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from rightsizer.analysis.answer import build_answer
-from rightsizer.analysis.run import load_run
+from rightsizer.analysis.recorded_run import load_run
 from rightsizer.demo.plan import DemoPlan
 
 TARGET_SPREAD_PCT = 10.0

@@ -19,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 
 from rightsizer.analysis.comparison import compare_runs
-from rightsizer.analysis.run import load_run
+from rightsizer.analysis.recorded_run import load_run
 from rightsizer.metrics import names
 from rightsizer.metrics.statistics import percentile
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample
@@ -59,7 +59,7 @@ def build_run(root: Path, label: str, step_s: float, users: list[int], rps: floa
                 "failures": 0,
                 "fail_ratio": 0.0,
                 "rps": window.size / (0.8 * step_s),
-                # Nearest-rank, as rightsizer.load.steps computes them (np.percentile
+                # Nearest-rank, as rightsizer.load.step_stats computes them (np.percentile
                 # interpolates between samples: a p95 no request had).
                 **{f"p{p}_ms": percentile(ordered, p) for p in (50, 90, 95, 99)},
                 "max_ms": ordered[-1],

@@ -30,8 +30,8 @@ from pathlib import Path
 # The service and the laws live with the test that checks them (tests/load/).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rightsizer.analysis.recorded_run import Run, load_run
 from rightsizer.analysis.rig import RigCheck, check_rig
-from rightsizer.analysis.run import Run, load_run
 from tests.load.demand_theory import LOCUSTFILE, Workload, compare, measure_overhead
 
 

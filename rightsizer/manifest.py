@@ -65,7 +65,7 @@ class Cooldown:
 
 @dataclass(frozen=True)
 class LoadFigures:
-    """What a load that ran adds to the manifest (rightsizer.load.manifest.load_figures)."""
+    """What a load that ran adds to the manifest (rightsizer.load.run_facts.load_figures)."""
 
     load_start: float | None = None
     load_end: float | None = None

@@ -1,4 +1,4 @@
-"""steps.json, read: one load step as rightsizer.load.steps wrote it. The one reader; the
+"""steps.json, read: one load step as rightsizer.load.step_stats wrote it. The one reader; the
 analysis, the report and `alarm replay` all parse steps here.
 
     steps = read_steps(RunDir.open(path))       # or parse_steps(run_dir.steps())

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from rightsizer.alarms.definition import AlarmDefinition
-from rightsizer.alarms.series import series_key
 from rightsizer.alarms.state import TreatMissingData
+from rightsizer.alarms.watched_series import series_key
 from rightsizer.metrics.names import TASK_DIMENSION
 from rightsizer.metrics.statistics import Basic
 

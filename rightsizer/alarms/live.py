@@ -14,7 +14,7 @@ middle) just after it ends, so a boundary of a server-side series is evaluated `
 after it passes; the thread waits a little longer (up to `LATE_SAMPLES` past the boundary)
 while the series has no sample yet in the second before it, so a sampler delayed on a busy
 machine still has its last second counted (`waiting_for_samples`). The load runner writes
-client-side series (rightsizer.alarms.series.CLIENT_METRICS) once a second and seconds late
+client-side series (rightsizer.alarms.watched_series.CLIENT_METRICS) once a second and seconds late
 with workers; with `wait_for_client_series`, a boundary t of such a series is evaluated only
 once the runner's watermark is >= t, so live sees the same periods a replay sees. Each
 boundary costs one small query per series.
@@ -38,10 +38,10 @@ from pathlib import Path
 from rightsizer.alarms import history
 from rightsizer.alarms.actions import ActionRunner
 from rightsizer.alarms.definition import AlarmDefinition
-from rightsizer.alarms.series import is_client_side, series_key
 from rightsizer.alarms.sources import unique
 from rightsizer.alarms.state import AlarmState
 from rightsizer.alarms.timeline import Tracker, Transition, datapoints_by_period, window_at
+from rightsizer.alarms.watched_series import is_client_side, series_key
 from rightsizer.metrics.store import Datapoint, MetricKey, MetricStore
 
 logger = logging.getLogger(__name__)

@@ -32,9 +32,9 @@ from typing import Any
 
 from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.alarms.outcome import alarm_onset, alarm_outcome
-from rightsizer.alarms.series import default_dimensions, series_key
 from rightsizer.alarms.state import AlarmState
 from rightsizer.alarms.timeline import Timeline, Transition, boundaries, datapoints_by_period, run
+from rightsizer.alarms.watched_series import default_dimensions, series_key
 from rightsizer.errors import UsageError
 from rightsizer.manifest import read_manifest
 from rightsizer.metrics.store import Datapoint, MetricStore

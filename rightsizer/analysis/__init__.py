@@ -2,5 +2,5 @@
 the limiting part, and run-to-run comparison.
 
 Every function here is pure: frozen dataclasses or sequences in, frozen dataclasses out.
-`rightsizer.analysis.run.load_run` is the one place that reads files.
+`rightsizer.analysis.recorded_run.load_run` is the one place that reads files.
 """

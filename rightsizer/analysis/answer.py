@@ -23,9 +23,9 @@ from rightsizer.analysis.alarm_episodes import alarm_outcome, returned_to_ok
 from rightsizer.analysis.bottleneck import name_bottleneck
 from rightsizer.analysis.capacity import DEFAULT_HEADROOM, DEFAULT_TARGET_USERS, plan_capacity
 from rightsizer.analysis.limit import Limit, estimate_users, interval_text, limit_of_steps
+from rightsizer.analysis.recorded_run import Alarm, Run
 from rightsizer.analysis.rig import rig_notes
-from rightsizer.analysis.run import Alarm, Run
-from rightsizer.analysis.slo import MEASURED, value_at_users
+from rightsizer.analysis.slo_limit import MEASURED, value_at_users
 from rightsizer.analysis.target import HOST_SUMMARY, UNCAPPED, TargetKind, plural
 from rightsizer.analysis.threshold import CurvePoint, ThresholdRow
 from rightsizer.analysis.usl import fit_usl

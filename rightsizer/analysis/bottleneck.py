@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from rightsizer.analysis.knee import Knee, find_knee
+from rightsizer.analysis.recorded_run import Run
 from rightsizer.analysis.rig import check_rig
-from rightsizer.analysis.run import Run
-from rightsizer.analysis.slo import users_at_slo
-from rightsizer.analysis.steps import Step, load_points
+from rightsizer.analysis.slo_limit import users_at_slo
+from rightsizer.analysis.step_points import Step, load_points
 
 GENERATOR_BUSY_PCT = 85.0
 CPU_BUSY_PCT = 85.0

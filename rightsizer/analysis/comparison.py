@@ -25,9 +25,9 @@ import numpy as np
 
 from rightsizer.analysis import bootstrap
 from rightsizer.analysis.bootstrap import FloatArray, IntArray
-from rightsizer.analysis.run import Run
-from rightsizer.analysis.series import Series
-from rightsizer.analysis.steps import Step
+from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.step_points import Step
+from rightsizer.analysis.time_series import Series
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95

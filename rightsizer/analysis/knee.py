@@ -17,7 +17,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rightsizer.analysis.steps import LoadPoint
+from rightsizer.analysis.step_points import LoadPoint
 
 # The highest step is off the linear part when its throughput is below this share of what the
 # lower steps' rate predicts (less the statistical noise of the figures, when counts are known).

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rightsizer.analysis.knee import Knee, find_knee
-from rightsizer.analysis.steps import LoadPoint, Step
+from rightsizer.analysis.step_points import LoadPoint, Step
 from rightsizer.slo import Slo
 
 # Settling (`settled`). The p95 of a half rests on at least this many answers (its 95th

@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rightsizer.analysis.run import Run
-from rightsizer.analysis.series import Series
-from rightsizer.analysis.steps import Step
+from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.step_points import Step
+from rightsizer.analysis.time_series import Series
 from rightsizer.errors import UsageError
 from rightsizer.metrics.machine_sampler import CORE_WAIT, LB_CPU, MACHINE_CORES, MACHINE_CPU
 from rightsizer.metrics.store import MetricStore

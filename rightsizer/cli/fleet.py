@@ -16,7 +16,7 @@ from rightsizer.cli._common import config_file, err, guarded, out, settings_from
 from rightsizer.cli.settings_options import Flags, with_settings
 from rightsizer.config import FLEET_KEYS, Settings, env_name, flag_name
 from rightsizer.errors import RightsizerError, UnavailableError
-from rightsizer.fleet.control import fetch_status
+from rightsizer.fleet.control_server import fetch_status
 from rightsizer.fleet.spec import FleetSpec
 from rightsizer.fleet.state import STATE_FILE, read_state
 from rightsizer.fleet.status import FleetStatus

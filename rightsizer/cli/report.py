@@ -51,7 +51,7 @@ def compare_command(
 ) -> None:
     """Print step-by-step differences with bootstrap intervals (and per task, when the task
     counts differ) and write compare.html."""
-    from rightsizer.analysis.run import load_run
+    from rightsizer.analysis.recorded_run import load_run
     from rightsizer.report.html import left_out, per_task_rows, write_comparison
     from rightsizer.report.terminal import comparison_table
 

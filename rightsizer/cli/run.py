@@ -1,8 +1,8 @@
 """`rightsizer run`: step load with Locust, exact per-step statistics, a run directory.
 
-Parses, builds a RunRequest, calls rightsizer.load.run. Locust is imported only once the command
-runs (inside rightsizer.load), never when this module is imported, so `rightsizer --help` stays
-free of its process-wide monkey-patching.
+Parses, builds a RunRequest, calls rightsizer.load.execution. Locust is imported only once the
+command runs (inside rightsizer.load), never when this module is imported, so `rightsizer
+--help` stays free of its process-wide monkey-patching.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from rightsizer.cli._common import (
 from rightsizer.cli.settings_options import Flags, with_settings
 from rightsizer.config import FLEET_KEYS, UPLOADER_KEYS, flag_name
 from rightsizer.errors import UsageError
+from rightsizer.load.execution import RunRequest, execute
 from rightsizer.load.plan import RunPlan, given_steps
 from rightsizer.load.progress import steps_table
-from rightsizer.load.run import RunRequest, execute
 from rightsizer.load.search import SearchLimits
 from rightsizer.load.spec import DRAIN_TIMEOUT
 from rightsizer.load.ui_steps import ui_plan

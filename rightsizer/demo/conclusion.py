@@ -26,7 +26,7 @@ from rightsizer.alarms.replay import (
     replay_facts,
 )
 from rightsizer.analysis.answer import CURVE, REPLAY, Answer, build_answer
-from rightsizer.analysis.run import Run, load_run
+from rightsizer.analysis.recorded_run import Run, load_run
 from rightsizer.analysis.threshold import (
     ALARM_PERIOD_S,
     DATAPOINTS_TO_ALARM,

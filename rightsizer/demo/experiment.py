@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from rightsizer.analysis.slo import users_at_slo
+from rightsizer.analysis.slo_limit import users_at_slo
 from rightsizer.demo.phase import PhaseResult, phase_command, run_phase
 from rightsizer.demo.plan import DemoPlan
 from rightsizer.errors import UsageError

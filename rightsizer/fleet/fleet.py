@@ -24,7 +24,7 @@ from typing import Any
 
 from rightsizer.cgroup.driver import DriverChoice, open_driver, parent_name
 from rightsizer.fleet import status as status_view
-from rightsizer.fleet.control import ControlServer
+from rightsizer.fleet.control_server import ControlServer
 from rightsizer.fleet.haproxy import version as haproxy_version
 from rightsizer.fleet.haproxy_config import BACKEND, server_name
 from rightsizer.fleet.ledger import Ledger, default_directory

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 import psutil
 
-from rightsizer.load.steps import GENERATOR_BOUND_PERCENT
+from rightsizer.load.step_stats import GENERATOR_BOUND_PERCENT
 
 
 class GeneratorMonitor:

@@ -1,6 +1,6 @@
 """What happened during a load: step starts, load window, drain, cooldown, how it ended.
 
-Filled in by rightsizer.load.runner while Locust runs; read by the run (steps, manifest).
+Filled in by rightsizer.load.locust_driver while Locust runs; read by the run (steps, manifest).
 Plain data: no Locust import.
 """
 

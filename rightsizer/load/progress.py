@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rightsizer.load.records import RequestRecord
-from rightsizer.load.steps import StepStats
+from rightsizer.load.step_stats import StepStats
 from rightsizer.metrics.statistics import percentile
 
 RECENT_SECONDS = 10.0

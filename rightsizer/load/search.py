@@ -41,7 +41,7 @@ from rightsizer.analysis.limit import (
     settled,
 )
 from rightsizer.errors import UsageError
-from rightsizer.load.steps import StepStats
+from rightsizer.load.step_stats import StepStats
 from rightsizer.slo import SATURATED_CPU, Slo
 
 # The step budgets `--max-steps` allows a search (SearchLimits.build).

@@ -1,6 +1,6 @@
 """The steps as a Locust `LoadTestShape`: Locust asks `tick()` once a second for the user count.
 
-Imports Locust: use only in a process that runs the load (see rightsizer.load.runner).
+Imports Locust: use only in a process that runs the load (see rightsizer.load.locust_driver).
 A step begins at the first tick that falls into it; that moment (epoch seconds) is what the
 step statistics use, so a step's window is when its users count was really asked for.
 """

@@ -34,7 +34,7 @@ from rightsizer.cgroup.container import Container, enter_own, leave
 from rightsizer.config import Settings, env_name
 from rightsizer.errors import CgroupError, UnavailableError, UsageError
 from rightsizer.fleet.child import child_setup
-from rightsizer.fleet.control import SAMPLES_PATH, fetch_status, task_average
+from rightsizer.fleet.control_server import SAMPLES_PATH, fetch_status, task_average
 from rightsizer.fleet.state import STATE_FILE, read_state
 from rightsizer.process import stop_child, tail
 

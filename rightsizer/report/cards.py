@@ -11,8 +11,8 @@ from rightsizer.analysis.alarm_episodes import alarm_outcome
 from rightsizer.analysis.answer import Answer
 from rightsizer.analysis.bottleneck import Part, name_bottleneck
 from rightsizer.analysis.limit import estimate_users, interval_text, limit_of_steps
-from rightsizer.analysis.run import Alarm, Run
-from rightsizer.analysis.slo import value_at_users
+from rightsizer.analysis.recorded_run import Alarm, Run
+from rightsizer.analysis.slo_limit import value_at_users
 from rightsizer.analysis.target import plural
 from rightsizer.report import format as fmt
 

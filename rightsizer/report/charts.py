@@ -16,8 +16,8 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from rightsizer.analysis.alarm_episodes import alarm_episodes
-from rightsizer.analysis.run import Alarm, Run
-from rightsizer.analysis.series import Series
+from rightsizer.analysis.recorded_run import Alarm, Run
+from rightsizer.analysis.time_series import Series
 from rightsizer.metrics import names
 from rightsizer.metrics.statistics import percentile
 from rightsizer.metrics.store import Datapoint

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from rightsizer.analysis.comparison import Comparison, Estimate, Measure, StepComparison
-from rightsizer.analysis.run import Run
+from rightsizer.analysis.recorded_run import Run
 from rightsizer.metrics.statistics import percentile
 from rightsizer.report import format as fmt
 from rightsizer.report import style

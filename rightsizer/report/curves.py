@@ -16,9 +16,9 @@ from matplotlib.axes import Axes
 
 from rightsizer.analysis.answer import Answer
 from rightsizer.analysis.knee import find_knee
-from rightsizer.analysis.run import Run
-from rightsizer.analysis.slo import users_at_slo
-from rightsizer.analysis.steps import load_points
+from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.slo_limit import users_at_slo
+from rightsizer.analysis.step_points import load_points
 from rightsizer.report import format as fmt
 from rightsizer.report import style
 

@@ -21,7 +21,7 @@ import jinja2
 from rightsizer import __version__
 from rightsizer.analysis.answer import Answer
 from rightsizer.analysis.comparison import Comparison, Measure, compare_runs
-from rightsizer.analysis.run import Run, load_run
+from rightsizer.analysis.recorded_run import Run, load_run
 from rightsizer.errors import UsageError
 from rightsizer.manifest import Manifest
 from rightsizer.report import cards, compare_charts, curves, style, summary

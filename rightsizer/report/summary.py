@@ -13,9 +13,9 @@ from typing import Any
 
 from rightsizer.analysis.bottleneck import Part, name_bottleneck
 from rightsizer.analysis.limit import LimitPoint, Verdict, limit_of_steps, settled
-from rightsizer.analysis.run import Run
-from rightsizer.analysis.slo import MEASURED, breaches
-from rightsizer.analysis.steps import Step
+from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.slo_limit import MEASURED, breaches
+from rightsizer.analysis.step_points import Step
 from rightsizer.analysis.target import UNCAPPED, RunTarget, TargetKind, plural
 from rightsizer.report import format as fmt
 

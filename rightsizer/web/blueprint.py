@@ -28,9 +28,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request, send_from_directory
 
-from rightsizer.web.control import RunControl, requested_users, swarm_refusal
 from rightsizer.web.cors import WithoutCors
 from rightsizer.web.guard import HostRule, cross_site_refusal
+from rightsizer.web.run_control import RunControl, requested_users, swarm_refusal
 from rightsizer.web.stats import TAB_COLUMNS, TAB_KEY, TAB_TITLE, Dashboard
 
 PREFIX = "/rightsizer"

@@ -26,9 +26,9 @@ from locust.env import Environment
 from rightsizer.errors import UnavailableError
 from rightsizer.web.auth import install_login
 from rightsizer.web.blueprint import install, tab_arguments
-from rightsizer.web.control import RunControl
 from rightsizer.web.guard import HostRule
 from rightsizer.web.options import WebOptions
+from rightsizer.web.run_control import RunControl
 from rightsizer.web.stats import Dashboard
 
 log = logging.getLogger("rightsizer.web")

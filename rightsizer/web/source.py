@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rightsizer.errors import UnavailableError
-from rightsizer.fleet.control import SAMPLES_PATH, STATUS_PATH, fetch_status
+from rightsizer.fleet.control_server import SAMPLES_PATH, STATUS_PATH, fetch_status
 from rightsizer.fleet.status import FleetStatus
 from rightsizer.metrics import names
 from rightsizer.numbers import finite_number

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from rightsizer.analysis.run import Run
-from rightsizer.analysis.steps import Step
+from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.step_points import Step
 from rightsizer.analysis.target import RunTarget
 from rightsizer.manifest import Manifest
 from rightsizer.slo import Slo

@@ -9,8 +9,8 @@ import pytest
 from rightsizer.alarms.history import HistoryItem
 from rightsizer.analysis.answer import Answer, build_answer
 from rightsizer.analysis.knee import find_knee
-from rightsizer.analysis.run import Alarm, load_run
-from rightsizer.analysis.steps import Step, load_points
+from rightsizer.analysis.recorded_run import Alarm, load_run
+from rightsizer.analysis.step_points import Step, load_points
 from tests.analysis.helpers import T0, fixture_run, fleet, run_of, step
 
 

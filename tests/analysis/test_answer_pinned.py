@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from rightsizer.analysis.answer import Answer, build_answer
-from rightsizer.analysis.run import Run, load_run
+from rightsizer.analysis.recorded_run import Run, load_run
 from tests.analysis.helpers import fixture_run
 
 PINNED = Path(__file__).resolve().parent / "fixtures" / "answers.json"

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from rightsizer.analysis.bottleneck import Part, name_bottleneck
-from rightsizer.analysis.series import Series
-from rightsizer.analysis.steps import Step
+from rightsizer.analysis.step_points import Step
+from rightsizer.analysis.time_series import Series
 from tests.analysis.helpers import T0, run_of, step
 
 

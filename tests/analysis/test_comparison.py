@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from rightsizer.analysis.comparison import Measure, by_sent_time, compare_runs
-from rightsizer.analysis.run import Run
-from rightsizer.analysis.series import Series
+from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.time_series import Series
 from rightsizer.metrics.statistics import percentile
 from tests.analysis.helpers import T0, run_of, step
 

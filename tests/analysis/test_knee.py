@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rightsizer.analysis.knee import find_knee
-from rightsizer.analysis.steps import LoadPoint
+from rightsizer.analysis.step_points import LoadPoint
 
 
 def mva_throughput(demand: float, think: float, users: int) -> list[float]:

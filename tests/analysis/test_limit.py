@@ -25,11 +25,11 @@ from rightsizer.analysis.limit import (
     settled,
     slo_verdict,
 )
-from rightsizer.analysis.run import load_run
-from rightsizer.analysis.steps import LoadPoint, Step
+from rightsizer.analysis.recorded_run import load_run
+from rightsizer.analysis.step_points import LoadPoint, Step
 from rightsizer.load.records import RequestRecord
 from rightsizer.load.search import SearchLimits, StepOutcome, UserSearch
-from rightsizer.load.steps import ServerSeries, step_stats, step_windows, steps_document
+from rightsizer.load.step_stats import ServerSeries, step_stats, step_windows, steps_document
 from rightsizer.report import cards, summary
 from rightsizer.slo import Slo
 from rightsizer.stepsfile import parse_steps

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rightsizer.analysis.rig import RigFigures, check_rig, read_figures
-from rightsizer.analysis.series import Series
+from rightsizer.analysis.time_series import Series
 from rightsizer.metrics.machine_sampler import CORE_WAIT, LB_CPU, MACHINE_CORES, MACHINE_CPU
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample
 from rightsizer.rundir import write_json

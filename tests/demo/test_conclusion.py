@@ -14,7 +14,7 @@ import pytest
 
 from rightsizer.alarms.replay import ReplayGrid, base_alarm, read_run, replay
 from rightsizer.analysis.answer import CURVE, build_answer
-from rightsizer.analysis.run import load_run
+from rightsizer.analysis.recorded_run import load_run
 from rightsizer.analysis.threshold import TABLE_GROWTH_PCTS
 from rightsizer.demo.conclusion import (
     ThresholdChoice,

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from rightsizer.fleet.control import SAMPLES_PATH, fetch_status, task_average
+from rightsizer.fleet.control_server import SAMPLES_PATH, fetch_status, task_average
 from rightsizer.fleet.fleet import Fleet
 from rightsizer.fleet.spec import Balancing
 from rightsizer.fleet.task import OOM_REASON

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rightsizer.analysis.knee import find_knee
-from rightsizer.analysis.slo import users_at_slo
-from rightsizer.analysis.steps import Step, load_points
+from rightsizer.analysis.slo_limit import users_at_slo
+from rightsizer.analysis.step_points import Step, load_points
 from rightsizer.slo import Slo
 
 DEMAND_APP = Path(__file__).with_name("demand_app.py")

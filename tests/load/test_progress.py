@@ -8,7 +8,7 @@ from rich.console import Console
 
 from rightsizer.load.progress import Progress, RecentRequests, Snapshot, steps_table
 from rightsizer.load.records import RequestRecord
-from rightsizer.load.steps import ServerSeries, step_stats, step_windows
+from rightsizer.load.step_stats import ServerSeries, step_stats, step_windows
 
 
 def test_recent_requests_forget_old_ones() -> None:

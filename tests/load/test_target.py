@@ -20,7 +20,7 @@ import pytest
 from rightsizer.cgroup.hierarchy import detect
 from rightsizer.config import Settings
 from rightsizer.errors import UsageError
-from rightsizer.fleet.control import ControlServer
+from rightsizer.fleet.control_server import ControlServer
 from rightsizer.fleet.ports import is_listening
 from rightsizer.load.target import FleetTarget, HostTarget, fleet_command, fleet_environment
 from rightsizer.metrics.prometheus import private_registry

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from rightsizer.analysis.recorded_run import load_run
 from rightsizer.analysis.rig import check_rig
-from rightsizer.analysis.run import load_run
 from tests.load.demand_theory import LOCUSTFILE, Workload, compare, measure_overhead
 
 pytestmark = [pytest.mark.slow, pytest.mark.cgroups, pytest.mark.haproxy]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rightsizer.load.steps import read_series
+from rightsizer.load.step_stats import read_series
 from rightsizer.metrics import names
 from rightsizer.metrics.service import service_samples
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample

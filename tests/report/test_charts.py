@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rightsizer.analysis.run import Alarm, Run, load_run
+from rightsizer.analysis.recorded_run import Alarm, Run, load_run
 from rightsizer.metrics import names
 from rightsizer.metrics.statistics import percentile
 from rightsizer.metrics.store import Datapoint

@@ -5,7 +5,7 @@ from pathlib import Path
 from typer.testing import CliRunner, Result
 
 from rightsizer.analysis.comparison import compare_runs
-from rightsizer.analysis.run import load_run
+from rightsizer.analysis.recorded_run import load_run
 from rightsizer.cli import app
 from rightsizer.report import format as fmt
 

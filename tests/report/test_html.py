@@ -14,7 +14,7 @@ from PIL import Image
 from rightsizer.alarms.history import read_history
 from rightsizer.analysis.answer import Answer, build_answer
 from rightsizer.analysis.limit import limit_of_steps
-from rightsizer.analysis.run import load_run
+from rightsizer.analysis.recorded_run import load_run
 from rightsizer.report import format as fmt
 from rightsizer.report import summary
 from rightsizer.report.html import write_report

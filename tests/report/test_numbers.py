@@ -13,7 +13,7 @@ from rich.console import Console
 
 from rightsizer.analysis.answer import Answer
 from rightsizer.analysis.limit import interval_text, limit_of_steps
-from rightsizer.analysis.run import load_run
+from rightsizer.analysis.recorded_run import load_run
 from rightsizer.demo.conclusion import conclude
 from rightsizer.demo.plan import DemoPlan
 from rightsizer.report import cards

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from rightsizer.analysis.answer import build_answer
-from rightsizer.analysis.run import load_run
+from rightsizer.analysis.recorded_run import load_run
 from rightsizer.report.html import write_comparison, write_report
 from tests import chromium
 from tests.chromium import headless

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from rightsizer.fleet.control import ControlServer, fetch_status
+from rightsizer.fleet.control_server import ControlServer, fetch_status
 from rightsizer.metrics.prometheus import private_registry
 from rightsizer.metrics.recent import Recent
 

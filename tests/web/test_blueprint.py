@@ -16,8 +16,8 @@ from rightsizer.alarms.live import AlarmStatus
 from rightsizer.alarms.state import AlarmState
 from rightsizer.load.plan import MAX_SPAWN_RATE, MAX_USERS, MIN_SPAWN_RATE
 from rightsizer.web.blueprint import TAB_SCRIPT, install, tab_arguments
-from rightsizer.web.control import RunControl, UiLimits
 from rightsizer.web.guard import HostRule
+from rightsizer.web.run_control import RunControl, UiLimits
 from rightsizer.web.source import FleetReading, TaskReading
 from rightsizer.web.stats import TAB_KEY, Dashboard
 

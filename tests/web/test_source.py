@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from rightsizer.errors import UnavailableError
-from rightsizer.fleet.control import SAMPLES_PATH, STATUS_PATH, ControlServer
+from rightsizer.fleet.control_server import SAMPLES_PATH, STATUS_PATH, ControlServer
 from rightsizer.metrics import names
 from rightsizer.metrics.prometheus import private_registry
 from rightsizer.metrics.recent import Recent

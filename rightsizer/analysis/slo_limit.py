@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rightsizer.analysis.limit import LimitPoint, Verdict, crossing, repeated, slo_verdict
-from rightsizer.analysis.steps import Step
+from rightsizer.analysis.step_points import Step
 from rightsizer.slo import Slo
 
 # How a figure that is a step that ran (not an estimate between steps) is labelled.

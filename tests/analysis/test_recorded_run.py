@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from rightsizer.alarms.history import read_history
-from rightsizer.analysis.run import load_run
+from rightsizer.analysis.recorded_run import load_run
 from rightsizer.analysis.target import TargetKind
 from rightsizer.errors import UsageError
 from rightsizer.metrics import names

@@ -6,10 +6,10 @@
 Order: everything that can be wrong with the arguments is checked first (locustfile, alarms,
 --host reachable, the locustfile loads), so a bad argument costs nothing and exits 2. Then the
 run directory, the uploader reset (bundled scenario on its own fleet, unless --no-reset), the
-fleet, the alarms, the load (rightsizer.load.runner, which imports Locust), the cooldown; then,
-with the fleet stopped and its last samples in the store, steps.json and manifest.json. The run
-directory is written whatever happens, Ctrl-C included ("interrupted": true; how the run
-ended: rightsizer.stop).
+fleet, the alarms, the load (rightsizer.load.locust_driver, which imports Locust), the cooldown;
+then, with the fleet stopped and its last samples in the store, steps.json and manifest.json.
+The run directory is written whatever happens, Ctrl-C included ("interrupted": true; how the
+run ended: rightsizer.stop).
 
 With `web` (`--web`) the load serves Locust's web UI with the "Tasks & alarms" tab
 (rightsizer.web); without steps in the plan (`load.ui_steps.ui_plan`) the UI sets them.
@@ -35,12 +35,12 @@ from rightsizer.config import Settings
 from rightsizer.errors import RightsizerError, UsageError
 from rightsizer.load import locustfile as locustfiles
 from rightsizer.load.alarm_hook import AlarmWatch, cooldown_wish, default_alarm, select_alarms
-from rightsizer.load.manifest import load_figures, versions
 from rightsizer.load.outcome import LoadOutcome
 from rightsizer.load.plan import RunPlan
 from rightsizer.load.progress import Progress
+from rightsizer.load.run_facts import load_figures, versions
 from rightsizer.load.spec import DRAIN_TIMEOUT, LoadHooks, LoadSpec
-from rightsizer.load.steps import StepStats, measure_steps, steps_document
+from rightsizer.load.step_stats import StepStats, measure_steps, steps_document
 from rightsizer.load.target import FleetTarget, HostTarget, Target
 from rightsizer.manifest import FAILED, FINISHED, Manifest
 from rightsizer.metrics.store import MetricStore
@@ -240,7 +240,7 @@ class _Run:
         return self.target
 
     def load(self, target: Target, interrupts: _Interrupts) -> LoadOutcome:
-        from rightsizer.load.runner import run_load  # noqa: PLC0415  # imports Locust
+        from rightsizer.load.locust_driver import run_load  # noqa: PLC0415  # imports Locust
 
         request = self.request
         spec = LoadSpec(
@@ -315,7 +315,7 @@ class _Run:
         charts unless the caller writes them, also for an interrupted run. One that cannot
         be built is said, never a reason to lose the run (`rightsizer report` retries)."""
         from rightsizer.analysis.answer import build_answer  # noqa: PLC0415  # scipy
-        from rightsizer.analysis.run import load_run  # noqa: PLC0415
+        from rightsizer.analysis.recorded_run import load_run  # noqa: PLC0415
         from rightsizer.report.html import write_report  # noqa: PLC0415  # matplotlib
 
         try:

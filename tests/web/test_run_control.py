@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rightsizer.load.plan import MAX_SPAWN_RATE, MAX_USERS, MIN_SPAWN_RATE
-from rightsizer.web.control import RunControl, UiLimits, requested_users, swarm_refusal
+from rightsizer.web.run_control import RunControl, UiLimits, requested_users, swarm_refusal
 
 TARGET = "http://127.0.0.1:8080"
 

@@ -52,7 +52,7 @@ def series_key(alarm: AlarmDefinition) -> MetricKey:
 
 
 def is_client_side(key: MetricKey) -> bool:
-    """True for the series the load runner writes (rightsizer.load.series)."""
+    """True for the series the load runner writes (rightsizer.load.client_series)."""
     return key.namespace == names.NAMESPACE and key.name in CLIENT_METRICS
 
 

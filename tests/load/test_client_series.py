@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from rightsizer.load.client_series import ClientSeries, gauges
 from rightsizer.load.records import RequestRecord
-from rightsizer.load.series import ClientSeries, gauges
 from rightsizer.metrics import names
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample
 

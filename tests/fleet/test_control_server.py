@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from rightsizer.errors import UnavailableError
-from rightsizer.fleet.control import (
+from rightsizer.fleet.control_server import (
     SAMPLES_PATH,
     ControlServer,
     fetch_status,

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rightsizer.load.records import RequestRecord
-from rightsizer.load.steps import (
+from rightsizer.load.step_stats import (
     Latency,
     ServerSeries,
     StepWindow,

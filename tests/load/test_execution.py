@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from rightsizer.errors import UsageError
+from rightsizer.load.execution import RunRequest, scenario_environment
 from rightsizer.load.locustfile import check_path
 from rightsizer.load.plan import RunPlan
-from rightsizer.load.run import RunRequest, scenario_environment
 from rightsizer.scenarios import UPLOADER
 
 
@@ -46,7 +46,7 @@ def test_scenario_environment_keeps_what_shapes_the_load() -> None:
 
 def test_the_command_line_does_not_import_locust() -> None:
     code = (
-        "import sys, rightsizer.cli, rightsizer.cli.run, rightsizer.load.run\n"
+        "import sys, rightsizer.cli, rightsizer.cli.run, rightsizer.load.execution\n"
         "print(sorted(m for m in ('locust', 'gevent') if m in sys.modules))"
     )
     done = subprocess.run(

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from rightsizer.analysis.steps import LoadPoint, Step, load_points, parse_steps
+from rightsizer.analysis.step_points import LoadPoint, Step, load_points, parse_steps
 from rightsizer.load.records import RequestRecord
-from rightsizer.load.steps import ServerSeries, step_stats, step_windows
+from rightsizer.load.step_stats import ServerSeries, step_stats, step_windows
 
 
 def test_a_full_entry_parses_every_field() -> None:

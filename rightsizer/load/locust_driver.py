@@ -41,6 +41,7 @@ from locust.runners import MasterRunner, Runner
 from locust.stats import CSV_STATS_INTERVAL_SEC, PERCENTILES_TO_REPORT, StatsCSVFileWriter
 
 from rightsizer.errors import UnavailableError, UsageError
+from rightsizer.load.client_series import MILLISECONDS, ClientSeries, gauges
 from rightsizer.load.generator import BoundWatch, GeneratorMonitor
 from rightsizer.load.logs import logging_to
 from rightsizer.load.outcome import LoadOutcome
@@ -49,15 +50,14 @@ from rightsizer.load.progress import Progress, RecentRequests, Snapshot
 from rightsizer.load.recorder import MasterCollector, record_locally
 from rightsizer.load.records import RecordLog
 from rightsizer.load.search import StepOutcome, UserSearch
-from rightsizer.load.series import MILLISECONDS, ClientSeries, gauges
 from rightsizer.load.shape import StepShape
 from rightsizer.load.spec import LoadHooks, LoadSpec
-from rightsizer.load.steps import measure_steps
+from rightsizer.load.step_stats import measure_steps
 from rightsizer.load.ui_steps import UiSteps
 from rightsizer.load.workers import LocalWorkers, master_bind_warning
 from rightsizer.metrics.store import MetricStore
 from rightsizer.stop import INTERRUPTED, STOPPED_IN_UI, Stop
-from rightsizer.web.control import RunControl, UiLimits
+from rightsizer.web.run_control import RunControl, UiLimits
 from rightsizer.web.server import WebServer
 from rightsizer.web.stats import Dashboard
 

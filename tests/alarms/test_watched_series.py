@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rightsizer.alarms.series import default_dimensions, series_key
+from rightsizer.alarms.watched_series import default_dimensions, series_key
 from rightsizer.metrics.store import MetricKey
 from tests.alarms.helpers import definition
 

@@ -5,14 +5,14 @@ from pathlib import Path
 import pytest
 
 from rightsizer.analysis.knee import find_knee
-from rightsizer.analysis.run import load_run
-from rightsizer.analysis.slo import (
+from rightsizer.analysis.recorded_run import load_run
+from rightsizer.analysis.slo_limit import (
     breaches,
     users_at_slo,
     value_at_users,
     verdict,
 )
-from rightsizer.analysis.steps import load_points
+from rightsizer.analysis.step_points import load_points
 from rightsizer.slo import Slo
 from tests.analysis.helpers import fixture_run, step
 

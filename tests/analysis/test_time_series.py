@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rightsizer.analysis.series import Series, average_across
+from rightsizer.analysis.time_series import Series, average_across
 
 
 def test_window_is_half_open() -> None:

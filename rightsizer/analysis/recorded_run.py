@@ -24,10 +24,10 @@ from rightsizer.alarms.history import (
     definitions_in,
     history_in,
 )
-from rightsizer.alarms.series import series_key
-from rightsizer.analysis.series import Series, average_across
-from rightsizer.analysis.steps import Step, parse_steps
+from rightsizer.alarms.watched_series import series_key
+from rightsizer.analysis.step_points import Step, parse_steps
 from rightsizer.analysis.target import RunTarget, TargetKind
+from rightsizer.analysis.time_series import Series, average_across
 from rightsizer.errors import RightsizerError, UsageError
 from rightsizer.manifest import RUNNING, Manifest, read_manifest
 from rightsizer.metrics import names
