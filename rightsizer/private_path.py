@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import grp
 import os
 import pwd
@@ -50,6 +51,7 @@ def _problem(status: os.stat_result, euid: int) -> str | None:
     return None
 
 
+@functools.cache  # the user database does not change under us; a full scan is slow on LDAP
 def _own_group(gid: int, euid: int) -> bool:
     """True when `gid` is the user's private group: named after the user, their primary group,
     and nobody else's, as a member or as a primary group."""

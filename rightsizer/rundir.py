@@ -70,7 +70,10 @@ class RunDir:
         while path.exists():
             suffix += 1
             path = out / f"{stamp}-{safe}-{suffix}"
+        # Readable by others, writable by us alone whatever the umask: the run's own fleet
+        # records live here, and rightsizer acts only on files only it could write.
         path.mkdir(parents=True)
+        path.chmod(0o755)
         return cls(path)
 
     @classmethod

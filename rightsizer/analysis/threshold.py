@@ -73,12 +73,14 @@ class CpuCurve:
     def from_steps(cls, steps: Iterable[Step], tasks: int) -> CpuCurve | None:
         """The curve of `steps` of a fleet of `tasks` (users divided among them), from each
         step's steady-window CPU; None without a step that has one."""
+        if tasks < 1:
+            return None
         measured = sorted(
             (s.users / tasks, s.cpu_utilization)
             for s in steps
             if s.users > 0 and s.cpu_utilization is not None
         )
-        if not measured or tasks < 1:
+        if not measured:
             return None
         merged = [
             (users, sum(c for _, c in group) / len(group), len(group))

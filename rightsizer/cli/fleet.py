@@ -59,7 +59,7 @@ def _child_argv(settings: Settings, metrics_db: Path | None, config: Path | None
     argv.append("up")
     for key, value in settings.as_dict().items():
         if value is not None and key != "db":
-            argv += [flag_name(key), f"{value:g}" if isinstance(value, float) else str(value)]
+            argv += [flag_name(key), repr(value) if isinstance(value, float) else str(value)]
     if metrics_db:
         argv += ["--metrics-db", str(metrics_db.resolve())]
     return argv

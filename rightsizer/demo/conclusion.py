@@ -30,6 +30,7 @@ from rightsizer.analysis.recorded_run import Run, load_run
 from rightsizer.analysis.threshold import (
     ALARM_PERIOD_S,
     DATAPOINTS_TO_ALARM,
+    TABLE_GROWTH_PCTS,
     CpuCurve,
     CurvePoint,
     curve_threshold,
@@ -220,7 +221,9 @@ def curve_answer(
         growth_pct=plan.growth_pct,
         alarm_users=row.alarm_users,
         threshold_period_s=ALARM_PERIOD_S,
-        threshold_table=threshold_table(curve, per_task, plan.reaction_s),
+        threshold_table=threshold_table(
+            curve, per_task, plan.reaction_s, sorted({*TABLE_GROWTH_PCTS, plan.growth_pct})
+        ),
         cpu_curve=tuple(
             CurvePoint(round(p.users, 1), round(p.cpu, 1), round(p.fitted, 1)) for p in curve.points
         ),

@@ -39,7 +39,6 @@ from rightsizer.metrics.prometheus import private_registry
 from rightsizer.metrics.sampler import Sampler, SamplingLoop
 from rightsizer.metrics.store import MetricStore
 from rightsizer.metrics.task_sampler import TaskSampler, TaskView
-from rightsizer.private_path import check_private
 
 log = logging.getLogger("rightsizer.fleet")
 _TEND_INTERVAL = 0.1
@@ -137,9 +136,8 @@ class Fleet:
         for warning in self.warnings:
             log.warning("%s", warning)
         # A short path: a unix socket path may not exceed 107 bytes. mkdtemp makes it ours,
-        # 0700, under a name nobody could have taken first; checked like every other.
+        # 0700, under a name nobody could have taken first.
         self._socket_dir = Path(tempfile.mkdtemp(prefix="rightsizer-"))
-        check_private(self._socket_dir)
         self._ledger = Ledger(self._ledger_dir, self.name)
         self.scheduler = Scheduler(self.spec, self.choice.driver, self._ledger, self._socket_dir)
 

@@ -20,7 +20,6 @@ from rightsizer.fleet.environment import child_environment
 from rightsizer.fleet.haproxy_config import LbConfig, render
 from rightsizer.fleet.ports import free_port, is_listening
 from rightsizer.fleet.stats_socket import StatsSocket
-from rightsizer.private_path import check_private
 from rightsizer.process import stop_child, tail
 
 HAPROXY = Path("/usr/sbin/haproxy")
@@ -107,8 +106,7 @@ class HAProxy:
             if process.poll() is not None:
                 return None  # most often: the port was taken between our pick and its bind
             if config.socket.exists() and is_listening(config.port):
-                check_private(config.socket)  # the admin socket we are about to trust
-                return proxy
+                return proxy  # its socket: mode 600 in our own 0700 mkdtemp directory
             time.sleep(0.02)
         proxy.stop()
         raise UnavailableError(f"HAProxy did not listen on port {config.port} within {timeout}s")

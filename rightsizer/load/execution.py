@@ -321,10 +321,12 @@ class _Run:
         try:
             run = load_run(self.run_dir.path)
             answer = build_answer(run)
-            write_json(self.run_dir.answer_path, answer.to_json())
+            if self.request.report:  # the report keeps its answer as answer.json
+                written = write_report(self.run_dir.path, answer, run=run)
+            else:
+                write_json(self.run_dir.answer_path, answer.to_json())
             self.progress.note(f"answer: {self.run_dir.answer_path}")
             if self.request.report:
-                written = write_report(self.run_dir.path, answer, run=run)
                 self.progress.note(f"report: {written.report}")
         except (RightsizerError, OSError, ValueError) as exc:
             self.progress.note(

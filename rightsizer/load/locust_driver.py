@@ -242,7 +242,10 @@ class LoadRun:
         ended = self.shape.ended_at
         if ended is None or self.outcome.drain_forced or self.outcome.drain_end is not None:
             return
-        if time.time() < ended + self.spec.drain_timeout:
+        # Workers start their own drain_timeout when the stop reaches them: give them the
+        # backstop, so a drain they finish in time is not reported as cut.
+        limit = self.spec.drain_timeout + (DRAIN_BACKSTOP if self.spec.distributed else 0)
+        if time.time() < ended + limit:
             return
         cut = None if self.spec.distributed else len(self.runner.user_greenlets)
         self._force_stop()

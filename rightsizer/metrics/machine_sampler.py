@@ -120,8 +120,11 @@ class MachineSampler:
             text = (self._proc / str(pid) / "stat").read_text()
         except OSError:
             return None
-        fields = text.rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        try:
+            fields = text.rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        except (IndexError, ValueError):
+            return None  # a stat line we cannot read (the process just ended): no figure
 
     def _delays(self, pids: list[int]) -> dict[int, int]:
         delays = {}

@@ -78,7 +78,7 @@ def _throughput(ax: Axes, run: Run, colour: str, label: str, annotate: bool) -> 
         linewidth=1,
         alpha=0.6,
     )
-    text = f"knee ≈ {knee.users:.1f} users" if knee.reached else "no knee yet"
+    text = f"knee ≈ {fmt.users(knee.users)} users" if knee.reached else "no knee yet"
     ax.annotate(
         text,
         xy=(knee.users, knee.peak_throughput),
@@ -106,7 +106,7 @@ def _p95(ax: Axes, run: Run, colour: str, label: str, *, annotate: bool, positio
         return
     ax.axvline(limit.users, color=colour, linestyle=":", linewidth=1.2)
     ax.annotate(
-        f"SLO breaks ≈ {limit.users:.1f} users",
+        f"SLO breaks ≈ {fmt.users(limit.users)} users",
         xy=(limit.users, 0.97 - 0.08 * position),
         xycoords=("data", "axes fraction"),
         xytext=(4, 0),
