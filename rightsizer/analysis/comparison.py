@@ -110,8 +110,6 @@ class PerTask:
     """One shared step divided among each run's tasks: users per task and RPS per task (with
     its interval) in A and in B."""
 
-    tasks_a: int
-    tasks_b: int
     users_a: float
     users_b: float
     rps_a: Estimate
@@ -204,8 +202,6 @@ def _per_task(users: int, differences: tuple[Difference, ...], a: Run, b: Run) -
     rps = next((d for d in differences if d.measure is Measure.RPS), None)
     rps_a, rps_b = (rps.a, rps.b) if rps is not None else (Estimate(None), Estimate(None))
     return PerTask(
-        a.tasks,
-        b.tasks,
         users / a.tasks,
         users / b.tasks,
         divided(rps_a, a.tasks),

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rightsizer.analysis.knee import Knee, find_knee
-from rightsizer.analysis.step_points import LoadPoint, Step
+from rightsizer.analysis.step_points import LoadPoint, Step, steady_requests
 from rightsizer.slo import Slo
 
 # Settling (`settled`). The p95 of a half rests on at least this many answers (its 95th
@@ -87,10 +87,7 @@ class LimitPoint:
     @classmethod
     def of_step(cls, step: Step) -> LimitPoint:
         """A steps.json step."""
-        window = step.window
-        requests = None
-        if window is not None and step.rps is not None:
-            requests = round(step.rps * (window[1] - window[0]))
+        requests = steady_requests(step)
         halves = None
         if step.answered_early is not None and step.answered_late is not None:
             halves = Halves(

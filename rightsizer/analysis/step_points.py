@@ -28,14 +28,15 @@ class LoadPoint:
 def load_points(steps: Iterable[Step]) -> tuple[LoadPoint, ...]:
     """One point per step with users and a measured RPS, in ascending users order."""
     points = [
-        LoadPoint(s.users, s.rps, _steady_requests(s))
+        LoadPoint(s.users, s.rps, steady_requests(s))
         for s in steps
         if s.users > 0 and s.rps is not None
     ]
     return tuple(sorted(points, key=lambda p: p.users))
 
 
-def _steady_requests(step: Step) -> int | None:
+def steady_requests(step: Step) -> int | None:
+    """Requests answered in the step's steady window (its RPS times its length); None unknown."""
     window = step.window
     if window is None or step.rps is None:
         return None
