@@ -8,13 +8,14 @@ spread (the largest deviation from the median, in % of it) and whether every run
 10% of the median (the target of issue 12). The machine's load average is printed before and
 after each run: on a shared machine the spread measures the neighbours too.
 
-    .venv/bin/python bench/repeatability.py [--runs 3] [--quick]
+    .venv/bin/python bench/repeatability.py [--runs 3] [--quick] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,12 +33,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="searches to run (default 3)")
     parser.add_argument("--quick", action="store_true", help="the quick demo's settings")
+    parser.add_argument("--keep", type=Path, help="copy each run's directory under this one")
     args = parser.parse_args()
     plan = DemoPlan(out=Path("runs"), quick=args.quick)
     users: list[float] = []
     for number in range(1, args.runs + 1):
         print(f"run {number}/{args.runs}: load average {_load()}", flush=True)
-        found = _search(plan)
+        found = _search(plan, args.keep and args.keep / f"run-{number}")
         if found is not None:
             users.append(found)
     if not users:
@@ -53,7 +55,7 @@ def main() -> int:
     return 0 if spread <= TARGET_SPREAD_PCT else 1
 
 
-def _search(plan: DemoPlan) -> float | None:
+def _search(plan: DemoPlan, keep: Path | None) -> float | None:
     """One 1-task search; prints its answer; returns users per task."""
     tasks = plan.task_counts[0]
     with tempfile.TemporaryDirectory(prefix="rightsizer-repeat-") as tmp:
@@ -72,6 +74,8 @@ def _search(plan: DemoPlan) -> float | None:
         subprocess.run(command, cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL)
         (run_dir,) = Path(tmp, "runs").iterdir()
         run = load_run(run_dir)
+        if keep is not None:
+            shutil.copytree(run_dir, keep)
     answer = build_answer(run)
     steps = ", ".join(str(s.users) for s in run.steps)
     knee = "-" if answer.knee_users is None else f"{answer.knee_users:.0f}"

@@ -30,7 +30,7 @@ from pathlib import Path
 # The service and the laws live with the test that checks them (tests/load/).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rightsizer.analysis.recorded_run import Run, load_run
+from rightsizer.analysis.recorded_run import RecordedRun, load_run
 from rightsizer.analysis.rig import RigCheck, check_rig
 from tests.load.demand_theory import LOCUSTFILE, Workload, compare, measure_overhead
 
@@ -72,7 +72,7 @@ def main() -> int:
     return 0 if not failures else 1
 
 
-def _run(workload: Workload, users: str, step_time: float) -> tuple[Run, RigCheck]:
+def _run(workload: Workload, users: str, step_time: float) -> tuple[RecordedRun, RigCheck]:
     with tempfile.TemporaryDirectory(prefix="rightsizer-theory-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RIGHTSIZER_", "LOCUST"))}
         env |= {"RIGHTSIZER_STATE_DIR": f"{tmp}/state", "DEMAND_THINK_S": f"{workload.think_s:g}"}
@@ -88,7 +88,7 @@ def _run(workload: Workload, users: str, step_time: float) -> tuple[Run, RigChec
         return run, check_rig(run)
 
 
-def _print_steps(workload: Workload, run: Run) -> None:
+def _print_steps(workload: Workload, run: RecordedRun) -> None:
     print(
         f"{'users':>6} {'X pred':>7} {'X meas':>7} {'R pred ms':>10} {'R mean ms':>10} "
         f"{'p95 ms':>7} {'CPU %':>6}"

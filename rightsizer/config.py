@@ -29,8 +29,9 @@ from rightsizer.errors import ConfigError
 
 CONFIG_FILE_NAME = "rightsizer.toml"
 ENV_PREFIX = "RIGHTSIZER_"
-# Tables of the TOML file that other modules read (alarms); the settings loader skips them.
-TABLE_KEYS = frozenset({"alarm"})
+# Tables of the TOML file that other modules read (alarms, `size`'s prices); the settings
+# loader skips them.
+TABLE_KEYS = frozenset({"alarm", "prices", "faults"})  # faults: rightsizer.fault.fault
 LB_ALGORITHMS = ("roundrobin", "leastconn", "none")
 
 

@@ -25,6 +25,59 @@ def _int(raw: Any) -> int | None:
     return int(value) if value is not None and value.is_integer() else None
 
 
+def _strings(raw: Any) -> tuple[str, ...]:
+    """The strings of a JSON list; () for anything else."""
+    return tuple(item for item in raw if isinstance(item, str)) if isinstance(raw, list) else ()
+
+
+def _figures(raw: Any) -> dict[str, float | None]:
+    """A JSON object of numbers by name; {} for anything else."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(name): finite_number(value) for name, value in raw.items()}
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """An open-model step's figures (`arrival` in steps.json, `--arrival-rate`; see
+    rightsizer.load.step_stats.ArrivalStats): iterations a second intended and achieved, the
+    slots due and what became of them, the users the rate needed, latency from the intended
+    start."""
+
+    intended_rate: float | None = None
+    achieved_rate: float | None = None
+    iterations_due: int | None = None
+    iterations_started: int | None = None
+    late_starts: int | None = None
+    dropped_starts: int | None = None
+    max_late_ms: float | None = None
+    users_needed: int | None = None
+    corrected_p50_ms: float | None = None
+    corrected_p95_ms: float | None = None
+    corrected_p99_ms: float | None = None
+    corrected_max_ms: float | None = None
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Arrival | None:
+        """None for a closed-model step (no `arrival` object)."""
+        if not isinstance(raw, Mapping):
+            return None
+        return cls(
+            intended_rate=finite_number(raw.get("intended_rate")),
+            achieved_rate=finite_number(raw.get("achieved_rate")),
+            iterations_due=_int(raw.get("iterations_due")),
+            iterations_started=_int(raw.get("iterations_started")),
+            late_starts=_int(raw.get("late_starts")),
+            dropped_starts=_int(raw.get("dropped_starts")),
+            max_late_ms=finite_number(raw.get("max_late_ms")),
+            users_needed=_int(raw.get("users_needed")),
+            corrected_p50_ms=finite_number(raw.get("corrected_p50_ms")),
+            corrected_p95_ms=finite_number(raw.get("corrected_p95_ms")),
+            corrected_p99_ms=finite_number(raw.get("corrected_p99_ms")),
+            corrected_max_ms=finite_number(raw.get("corrected_max_ms")),
+        )
+
+
 @dataclass(frozen=True)
 class RequestStats:
     """One request name's figures within a step (`requests` in steps.json)."""
@@ -83,6 +136,15 @@ class Step:
     answered_early: int | None = None
     p95_late_ms: float | None = None
     answered_late: int | None = None
+    # The generator's processes over 85% of a core in the step (master, workers by id), and
+    # whether every worker's records arrived (a lost worker makes the step incomplete: its
+    # counts are short, not measured); True in steps.json written before them.
+    generator_bound_processes: tuple[str, ...] = ()
+    generator_cpu_by_process: dict[str, float | None] = field(default_factory=dict, hash=False)
+    generator_busy_by_process: dict[str, float | None] = field(default_factory=dict, hash=False)
+    complete: bool = True
+    lost_workers: tuple[str, ...] = ()
+    arrival: Arrival | None = None  # an open-model step's (--arrival-rate)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], position: int = 0) -> Step:
@@ -114,6 +176,12 @@ class Step:
             answered_early=_int(raw.get("answered_early")),
             p95_late_ms=finite_number(raw.get("p95_late_ms")),
             answered_late=_int(raw.get("answered_late")),
+            generator_bound_processes=_strings(raw.get("generator_bound_processes")),
+            generator_cpu_by_process=_figures(raw.get("generator_cpu_by_process")),
+            generator_busy_by_process=_figures(raw.get("generator_busy_by_process")),
+            complete=raw.get("complete") is not False,
+            lost_workers=_strings(raw.get("lost_workers")),
+            arrival=Arrival.from_dict(raw.get("arrival")),
             requests=tuple(
                 RequestStats.from_dict(str(name), stats)
                 for name, stats in (requests.items() if isinstance(requests, Mapping) else ())

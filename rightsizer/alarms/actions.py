@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rightsizer.alarms.command import end_group, run_command
+from rightsizer.alarms.command import CommandError, end_group, run_command
 from rightsizer.alarms.definition import AlarmDefinition
 from rightsizer.alarms.history import ActionResult
 from rightsizer.alarms.reason import iso_millis
@@ -254,6 +254,8 @@ class ActionRunner:
             done = run_command(command, env, timeout=self._command_timeout, started=self._started)
         except OSError as exc:
             return False, f"cannot start the command ({exc.strerror}): {command}"
+        except CommandError as exc:
+            return False, f"{exc}: {command}"
         finally:
             with self._lock:
                 self._running = None

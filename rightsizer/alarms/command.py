@@ -44,7 +44,9 @@ def run_command(
     started: Callable[[subprocess.Popen[bytes]], None] = lambda _: None,
 ) -> CommandRun:
     """Run `command` to its end or for `timeout` seconds; `started` gets the process as soon
-    as it exists (the caller may end its group). OSError when it cannot start."""
+    as it exists (the caller may end its group). OSError when it cannot start; CommandError
+    when it started but its output could not be read (its group is killed first, as on any
+    exception here)."""
     proc = subprocess.Popen(
         ["/bin/sh", "-c", command],
         env=dict(env),
@@ -53,22 +55,42 @@ def run_command(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    started(proc)
-    deadline = time.monotonic() + timeout
-    assert proc.stdout is not None
-    with proc.stdout:
-        tail, discarded, drained = _drain(proc.stdout.fileno(), deadline)
-    timed_out = not drained
-    if drained:
-        try:
-            proc.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            timed_out = True
+    try:
+        started(proc)
+        deadline = time.monotonic() + timeout
+        assert proc.stdout is not None
+        with proc.stdout:
+            tail, discarded, drained = _drain(proc.stdout.fileno(), deadline)
+        timed_out = not drained
+        if drained:
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+    except OSError as exc:
+        # It started: reading its output failed. Not the OSError of a command that cannot start.
+        _end(proc)
+        raise CommandError(f"reading the command's output failed ({exc.strerror or exc})") from exc
+    except BaseException:
+        _end(proc)  # an interrupt, or `started` raised: leave no process group behind
+        raise
     if timed_out:
-        end_group(proc, signal.SIGKILL)
-        proc.wait()
+        _end(proc)
     text = tail.decode(errors="replace")
     return CommandRun(proc.returncode, text, discarded, timed_out)
+
+
+class CommandError(Exception):
+    """The command started but could not be followed to its end (it was killed)."""
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the command's process group, reap it and close its pipe."""
+    end_group(proc, signal.SIGKILL)
+    proc.wait()
+    if proc.stdout is not None:
+        with contextlib.suppress(OSError):
+            proc.stdout.close()
 
 
 def _drain(fd: int, deadline: float) -> tuple[bytes, int, bool]:

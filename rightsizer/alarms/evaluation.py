@@ -9,8 +9,11 @@ The rules are those of alarm-semantics.md, in this order:
    - missing: every period of the range missing -> INSUFFICIENT_DATA. Otherwise on the real
      datapoints of the window: ALARM when at least M breach; OK when ALARM can no longer be
      reached (even with every missing period of the window breaching, fewer than M would);
-     else the state stays as it was.
-   - ignore: as missing, except that a range with no datapoint keeps the state too.
+     ALARM by CloudWatch's rule against premature transitions (the oldest breaching datapoint
+     of the window is at least M periods old and every newer one breaches or is missing: the
+     user guide's `- - X - -` with N = M = 3); else the state stays as it was.
+   - ignore: as missing, except that a range with no datapoint keeps the state too, and the
+     rule against premature transitions does not apply (the guide's table keeps the state).
 A kept state keeps its reason (the alarm's StateReason changes only on a decision).
 
 Reasons are worded only when read: a replay evaluates thousands of boundaries and reads the
@@ -186,4 +189,17 @@ class _Judge:
             return self.decide(real, True, len(real))
         if breaching + missing < m:
             return self.decide(real, False, len(real))
+        if self.alarm.treat_missing_data is TreatMissingData.MISSING and self.premature(recent):
+            return self.decide(real, True, len(real))
         return None
+
+    def premature(self, recent: list[tuple[int, Datapoint | None]]) -> bool:
+        """CloudWatch's rule against premature transitions: the oldest breaching datapoint of
+        the window is at least M periods old (the newest period is 1 old) and every newer
+        datapoint breaches or is missing."""
+        ages = range(len(recent), 0, -1)  # oldest first, like `recent`
+        for age, (_, point) in zip(ages, recent, strict=True):
+            if point is not None and self.breaches(point):
+                newer = [p for _, p in recent[len(recent) - age + 1 :] if p is not None]
+                return age >= self.alarm.datapoints_to_alarm and all(map(self.breaches, newer))
+        return False

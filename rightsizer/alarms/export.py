@@ -18,6 +18,7 @@ from rightsizer.alarms.state import TreatMissingData
 from rightsizer.alarms.watched_series import series_key
 from rightsizer.metrics.names import TASK_DIMENSION
 from rightsizer.metrics.statistics import Basic
+from rightsizer.yaml_text import yaml_lines
 
 FORMATS = ("cloudwatch", "cloudformation", "prometheus")
 PROMETHEUS_PREFIX = "rightsizer_"
@@ -158,46 +159,3 @@ def _matchers(dimensions: Sequence[tuple[str, str]]) -> str:
 def _alert_name(name: str) -> str:
     cleaned = re.sub(r"[^A-Za-z0-9_:]+", "_", name).strip("_") or "alarm"
     return cleaned if not cleaned[0].isdigit() else f"alarm_{cleaned}"
-
-
-# -- YAML: a small emitter for the plain trees above (PyYAML is not a dependency) -------------
-
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    # A JSON string is a valid YAML double-quoted scalar.
-    return json.dumps(str(value))
-
-
-def _key(key: str) -> str:
-    return key if _PLAIN_KEY.match(key) else json.dumps(key)
-
-
-def yaml_lines(value: Any, indent: int = 0) -> list[str]:
-    """Block-style YAML of dicts, lists and scalars."""
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, dict | list) and v:
-                lines += [f"{pad}{_key(k)}:", *yaml_lines(v, indent + 2)]
-            else:
-                empty = "{}" if isinstance(v, dict) else "[]"
-                lines.append(
-                    f"{pad}{_key(k)}: {empty if isinstance(v, dict | list) else _scalar(v)}"
-                )
-        return lines
-    for item in value:
-        if isinstance(item, dict | list) and item:
-            nested = yaml_lines(item, indent + 2)
-            lines += [f"{pad}- {nested[0].lstrip()}", *nested[1:]]
-        else:
-            lines.append(f"{pad}- {_scalar(item)}")
-    return lines

@@ -37,7 +37,7 @@ from rightsizer.alarms.timeline import Timeline, Transition, boundaries, datapoi
 from rightsizer.alarms.watched_series import default_dimensions, series_key
 from rightsizer.errors import UsageError
 from rightsizer.manifest import read_manifest
-from rightsizer.metrics.store import Datapoint, MetricStore
+from rightsizer.metrics.store import Datapoint, MetricKey, MetricStore
 from rightsizer.rundir import RunDir
 from rightsizer.slo import Slo
 from rightsizer.stepsfile import Step, read_steps
@@ -139,7 +139,7 @@ class ReplayRow:
 
 
 @dataclass(frozen=True)
-class RunFacts:
+class ReplayInput:
     """What replay needs from a run directory: its load window, its steps (each with a start,
     in the order they started), the base alarm's samples and the SLO the run recorded."""
 
@@ -159,7 +159,7 @@ def replay(
 
 
 def replay_facts(
-    facts: RunFacts,
+    facts: ReplayInput,
     alarms: Iterable[AlarmDefinition],
     slo: Slo | None = None,
     *,
@@ -209,7 +209,7 @@ class _Judge:
 
 def _row(
     alarm: AlarmDefinition,
-    facts: RunFacts,
+    facts: ReplayInput,
     points: dict[int, Datapoint],
     judge: _Judge,
     broke: float | None,
@@ -264,7 +264,7 @@ def recommend(rows: Sequence[ReplayRow]) -> ReplayRow | None:
     return min(early, key=rank, default=None)
 
 
-def read_run(run_dir: RunDir, base: AlarmDefinition) -> RunFacts:
+def read_run(run_dir: RunDir, base: AlarmDefinition) -> ReplayInput:
     """Load times, steps, the SLO and the base alarm's series from a run directory."""
     manifest = read_manifest(run_dir)
     steps = _timed_steps(read_steps(run_dir), run_dir)
@@ -277,15 +277,21 @@ def read_run(run_dir: RunDir, base: AlarmDefinition) -> RunFacts:
     load_end = manifest.load_end
     if load_end is None:
         load_end = max((s.start or load_start for s in steps), default=load_start)
-    key = series_key(base)
+    # A run against AWS (--ecs) holds the alarm's own series, read from CloudWatch under its
+    # exact names; a local fleet's stand in for them otherwise (series_key).
+    exact = MetricKey.from_parts(base.namespace, base.metric_name, base.dimension_map)
     with MetricStore(run_dir.metrics_path, readonly=True) as store:
-        samples = tuple(store.samples(key))
+        samples: tuple[tuple[float, float], ...] = ()
+        for key in (exact.of_statistic(base.statistic.name), exact, series_key(base)):
+            samples = tuple(store.samples(key))
+            if samples:
+                break
         if not samples:
             known = ", ".join(str(k) for k in store.keys(name=key.name)) or "none"
             raise UsageError(
                 f"{run_dir.metrics_path}: no samples of {key}; series of that metric: {known}"
             )
-    return RunFacts(load_start, load_end, steps, samples, manifest.slo)
+    return ReplayInput(load_start, load_end, steps, samples, manifest.slo)
 
 
 def _timed_steps(steps: Sequence[Step], run_dir: RunDir) -> tuple[Step, ...]:

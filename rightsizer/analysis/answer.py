@@ -14,7 +14,7 @@ in the run directory so `rightsizer report` can rebuild the same page.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -22,8 +22,16 @@ from rightsizer.alarms.sources import SEED_THRESHOLD
 from rightsizer.analysis.alarm_episodes import alarm_outcome, returned_to_ok
 from rightsizer.analysis.bottleneck import name_bottleneck
 from rightsizer.analysis.capacity import DEFAULT_HEADROOM, DEFAULT_TARGET_USERS, plan_capacity
+from rightsizer.analysis.fault_finding import (
+    FaultLike,
+    FaultVerdict,
+    fault_verdicts,
+    recommended_alarm,
+)
+from rightsizer.analysis.generator_limit import generator_limit
 from rightsizer.analysis.limit import Limit, estimate_users, interval_text, limit_of_steps
-from rightsizer.analysis.recorded_run import Alarm, Run
+from rightsizer.analysis.rate_limit import rate_limit
+from rightsizer.analysis.recorded_run import Alarm, RecordedRun
 from rightsizer.analysis.rig import rig_notes
 from rightsizer.analysis.slo_limit import MEASURED, value_at_users
 from rightsizer.analysis.target import HOST_SUMMARY, UNCAPPED, TargetKind, plural
@@ -103,9 +111,12 @@ class Answer:
     alarm_returned_to_ok: bool | None = None
     alarm_name: str | None = None
     notes: tuple[str, ...] = ()
+    # `run --fault`: whether the recommended alarm and the run's caught each fault
+    # (rightsizer.analysis.fault_finding)
+    faults: tuple[FaultVerdict, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"faults": [verdict.to_json() for verdict in self.faults]}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Answer:
@@ -119,6 +130,7 @@ class Answer:
             ThresholdRow.from_json(r) for r in values.get("threshold_table") or ()
         )
         values["cpu_curve"] = tuple(CurvePoint.from_json(p) for p in values.get("cpu_curve") or ())
+        values["faults"] = tuple(FaultVerdict.from_json(f) for f in values.get("faults") or ())
         for key in _WHOLE_USERS:  # an answer.json written when users had decimals
             if isinstance(values.get(key), float):
                 values[key] = math.floor(values[key])
@@ -132,8 +144,8 @@ class Answer:
             else "not measured"
         )
         return [
-            f"Users per task at the SLO (p95 < {self.slo_p95_ms / 1000:g} s, failures < "
-            f"{self.slo_failure_pct:g}%): {self.users_text()}"
+            f"Users per task (SLO p95 < {self.slo_p95_ms / 1000:g} s, failures < "
+            f"{self.slo_failure_pct:g}%; and the knee): {self.users_text()}"
             + (f" ({self.users_detail()})" if self.users_low is not None else ""),
             f"Knee (throughput stops growing): {self.knee_text()} users",
             f"CPU at that point: {_num(self.cpu_at_slo, '%')}",
@@ -147,6 +159,7 @@ class Answer:
             + (f" ({'; '.join(self.limiting_evidence)})" if self.limiting_evidence else ""),
             f"Alarm{f' {self.alarm_name}' if self.alarm_name else ''} back to OK after the "
             f"load: {_yes_no(self.alarm_returned_to_ok)}",
+            *(f"Fault {verdict.sentence}" for verdict in self.faults),
         ]
 
     def threshold_basis_text(self) -> str:
@@ -168,7 +181,7 @@ class Answer:
     def users_basis(self, brief: bool = False) -> str:
         """How `users_per_task` was found, as the answer says it (`brief`: a card's label)."""
         if self.users_at_knee:
-            return "the knee" if brief else "the knee: the SLO held past it only while queues built"
+            return "the knee" if brief else "the knee: past it, each added user only waits"
         if self.users_interpolated:
             return (
                 "interpolated"
@@ -260,17 +273,19 @@ class AlarmFinding:
 
 
 def build_answer(
-    one: Run,
-    more: Run | None = None,
+    one: RecordedRun,
+    more: RecordedRun | None = None,
     *,
     target_users: int = DEFAULT_TARGET_USERS,
     headroom: float = DEFAULT_HEADROOM,
     recommended_threshold: float | None = None,
     threshold_lead_s: float | None = None,
     seed_threshold: float = SEED_THRESHOLD,
+    faults: Sequence[FaultLike] = (),
 ) -> Answer:
     """The answer from a run of `one` task (any task count works: users are divided by it)
-    and an optional run with `more` tasks for the scaling figures."""
+    and an optional run with `more` tasks for the scaling figures; `faults`: `one`'s
+    faults.json records, judged against its alarms and the recommended threshold."""
     limit = limit_of_steps(one.steps, one.slo)
     users = users_finding(one, limit)
     scaling = scaling_finding(
@@ -306,36 +321,51 @@ def build_answer(
         alarm_returned_to_ok=alarm.alarm_returned_to_ok,
         alarm_name=alarm.alarm_name,
         notes=(*_target_notes(one, more), *users.notes, *scaling.notes, *alarm.notes),
+        faults=fault_verdicts(
+            faults,
+            recommended=recommended_alarm(one, recommended_threshold)
+            if faults and recommended_threshold is not None
+            else None,
+        ),
     )
 
 
-def users_finding(one: Run, limit: Limit) -> UsersFinding:
+def users_finding(one: RecordedRun, limit: Limit) -> UsersFinding:
     """Users per task at `limit` (the one rule's, on `one`'s steps), the knee, and the CPU
     there; a run without a task count (an external target) gets no per-task figures."""
     tasks = one.tasks
     knee = limit.knee
     found = estimate_users(limit)
-    users = found.users
-    bound_reason = None if limit.reached else _why_short(one, limit)
+    # A first bad step that measured a saturated generator is not the target's limit: the last
+    # good step stays, as a lower bound (rightsizer.analysis.generator_limit).
+    generator = generator_limit(one.steps, limit)
+    refused = generator.refuses and limit.reached
+    users = limit.low if refused else found.users
+    interpolated, at_knee = (False, False) if refused else (found.interpolated, found.at_knee)
+    bound_reason = generator.reason or (None if limit.reached else _why_short(one, limit))
     notes = []
     if tasks is None:
         notes.append(_whole_target(users))
+        if generator.reason is not None:
+            notes.append(f"not the target's limit: {generator.reason}")
     elif bound_reason is not None:
         notes.append(f"users per task is a lower bound: {bound_reason}")
-    elif found.at_knee and limit.first_bad is not None:
+    elif at_knee and limit.first_bad is not None:
         notes.append(
-            f"the first bad step ({limit.first_bad.users} users) held the SLO but was past the "
-            "knee: there each added user only queues and the response time grows until the "
-            "SLO breaks; users per task is taken at the knee"
+            "users per task is taken at the knee, before the SLO broke: past it throughput "
+            "stays at its peak and each added user only waits, which this closed test "
+            "bounds (its users wait for answers) and production's arrivals do not"
         )
+    if generator.sizing is not None:
+        notes.append(generator.sizing)
     cpu = value_at_users(one.steps, users, "cpu_utilization") if users else None
     return UsersFinding(
         users_per_task=_per_task(users, tasks),
         users_low=_per_task(limit.low, tasks),
-        users_high=_per_task(limit.high, tasks),
+        users_high=None if refused else _per_task(limit.high, tasks),
         bound_reason=bound_reason if tasks else None,
-        users_interpolated=found.interpolated,
-        users_at_knee=found.at_knee,
+        users_interpolated=interpolated,
+        users_at_knee=at_knee,
         knee_users=_per_task(knee.users, tasks) if knee else None,
         knee_reached=limit.knee_reached,
         cpu_at_slo=None if cpu is None else round(cpu, 1),
@@ -344,8 +374,8 @@ def users_finding(one: Run, limit: Limit) -> UsersFinding:
 
 
 def scaling_finding(
-    one: Run,
-    more: Run | None,
+    one: RecordedRun,
+    more: RecordedRun | None,
     limit: Limit,
     users_per_task: int | None,
     *,
@@ -401,7 +431,7 @@ def scaling_finding(
     )
 
 
-def alarm_finding(one: Run) -> AlarmFinding:
+def alarm_finding(one: RecordedRun) -> AlarmFinding:
     """Whether the seed's alarm (the CPU alarm, else the first with a history) went back to
     OK after `one`'s load; a run stopped before its load ended is judged from its last
     record."""
@@ -431,10 +461,16 @@ def _seed_alarm(alarms: tuple[Alarm, ...]) -> Alarm | None:
     return ordered[0] if ordered else None
 
 
-def _target_notes(one: Run, more: Run | None) -> list[str]:
+def _target_notes(one: RecordedRun, more: RecordedRun | None) -> list[str]:
     """What the runs' targets make of the figures: uncapped tasks are not the reservation
-    the answer is for."""
+    the answer is for; an open-model run's users are pools, not the load."""
     notes = []
+    if (rates := rate_limit(one)) is not None:
+        notes.append(
+            f"{one.label} ran an open model (--arrival-rate): its users are the pools that "
+            "carried each step's rate, judged on the raw p95; on rates, "
+            f"{rates.text}"
+        )
     for run in (one, more):
         if run is not None and run.target.kind is TargetKind.FLEET and run.target.capped is False:
             notes.append(
@@ -453,7 +489,7 @@ def _per_task(users: float | None, tasks: int | None) -> int | None:
     return math.floor(users / tasks)
 
 
-def _why_short(run: Run, limit: Limit) -> str:
+def _why_short(run: RecordedRun, limit: Limit) -> str:
     """Why no step was past the limit, in words."""
     if not limit.judged:
         return "no step measured anything to judge"

@@ -1,12 +1,13 @@
 """Which part limits a run, named from its measurements, with the numbers that say so.
 
-The examined step is the first one that broke the SLO (where users started to suffer), or the
-highest step when none did. The rules, in order:
+The examined step is the first bad one by the limit rule (rightsizer.analysis.limit: it broke
+the SLO or was past the knee, where users started to suffer), or the highest step when none
+was. The rules, in order:
 
 1. the generator: that step is generator-bound or the generator used >= 85% of a core, so
    the figures describe the load generator more than the service; then this machine, when
    rightsizer.analysis.rig finds the rig was the limit at that step;
-2. nothing yet: the SLO held and throughput still grew with users (no knee reached);
+2. nothing yet: no step was past the limit (the SLO held and throughput still grew);
 3. tasks' CPU: the service average >= 85% of the reservation (or the busiest task >= 95%);
 4. tasks' memory: >= 90% of the limit (MemoryUtilization leaves out the inactive page cache,
    as Docker and the ECS agent count it, so a task that merely wrote files is not "full");
@@ -24,11 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from rightsizer.analysis.knee import Knee, find_knee
-from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.knee import Knee
+from rightsizer.analysis.limit import limit_of_steps
+from rightsizer.analysis.recorded_run import RecordedRun
 from rightsizer.analysis.rig import check_rig
-from rightsizer.analysis.slo_limit import users_at_slo
-from rightsizer.analysis.step_points import Step, load_points
+from rightsizer.stepsfile import Step
 
 GENERATOR_BUSY_PCT = 85.0
 CPU_BUSY_PCT = 85.0
@@ -63,13 +64,15 @@ class Bottleneck:
         return f"{self.part.value}: " + "; ".join(self.evidence)
 
 
-def name_bottleneck(run: Run) -> Bottleneck:
+def name_bottleneck(run: RecordedRun) -> Bottleneck:
     """Apply the rules above to `run`."""
     if not run.steps:
         return Bottleneck(Part.UNKNOWN, ("no step was recorded",))
-    limit = users_at_slo(run.steps, run.slo)
-    knee = find_knee(load_points(run.steps))
-    step = limit.first_bad or max(run.steps, key=lambda s: (s.users, s.index))
+    limit = limit_of_steps(run.steps, run.slo)
+    knee = limit.knee
+    first_bad = limit.first_bad
+    step = next((s for s in run.steps if first_bad and s.index == first_bad.index), None)
+    step = step or max(run.steps, key=lambda s: (s.users, s.index))
     generator = step.generator_cpu or 0.0
     if step.generator_bound or generator >= GENERATOR_BUSY_PCT:
         used = f"the generator used {generator:.0f}% of a core {_at(step)}"
@@ -77,7 +80,7 @@ def name_bottleneck(run: Run) -> Bottleneck:
     machine = next((s for s in check_rig(run).steps if s.index == step.index and s.bound), None)
     if machine is not None:  # tasks waited for a core, not their quota (analysis/rig.py)
         return Bottleneck(Part.MACHINE, (*machine.reasons, "use fewer tasks or a larger machine"))
-    if not (limit.broke or (knee is not None and knee.reached)):
+    if not limit.reached:
         held = f"the SLO held and throughput still grew with users up to {step.users}"
         return Bottleneck(Part.NOTHING_YET, (held,), step.users)
     context = (_flat(knee) if knee and knee.reached else "", _latency(step))
@@ -95,7 +98,7 @@ def _at(step: Step) -> str:
     return f"at {step.users} users"
 
 
-def _task_cpu(_: Run, step: Step) -> _Found:
+def _task_cpu(_: RecordedRun, step: Step) -> _Found:
     cpu, busiest = step.cpu_utilization, step.cpu_utilization_max
     if cpu is None or (cpu < CPU_BUSY_PCT and (busiest or 0.0) < CPU_TASK_BUSY_PCT):
         return None
@@ -103,14 +106,14 @@ def _task_cpu(_: Run, step: Step) -> _Found:
     return Part.TASK_CPU, f"{cpu:.0f}% of the CPU reservation on average{detail} {_at(step)}"
 
 
-def _task_memory(_: Run, step: Step) -> _Found:
+def _task_memory(_: RecordedRun, step: Step) -> _Found:
     memory = step.memory_utilization
     if memory is None or memory < MEMORY_FULL_PCT:
         return None
     return Part.TASK_MEMORY, f"memory at {memory:.0f}% of the limit {_at(step)}"
 
 
-def _shared(_: Run, step: Step) -> _Found:
+def _shared(_: RecordedRun, step: Step) -> _Found:
     if step.cpu_utilization is None:
         return Part.UNKNOWN, "no task CPU was measured, so the limit cannot be named"
     return Part.DATABASE, (
@@ -134,7 +137,7 @@ def _latency(step: Step) -> str:
     return f"p95 {step.p95_ms / 1000:.2f} s" if step.p95_ms is not None else ""
 
 
-def _lb_queue(run: Run, step: Step) -> _Found:
+def _lb_queue(run: RecordedRun, step: Step) -> _Found:
     """Evidence that requests wait in HAProxy: client mean latency well above HAProxy's view of
     the tasks' response time, in the step's steady window."""
     window = step.window

@@ -25,9 +25,9 @@ import numpy as np
 
 from rightsizer.analysis import bootstrap
 from rightsizer.analysis.bootstrap import FloatArray, IntArray
-from rightsizer.analysis.recorded_run import Run
-from rightsizer.analysis.step_points import Step
+from rightsizer.analysis.recorded_run import RecordedRun
 from rightsizer.analysis.time_series import Series
+from rightsizer.stepsfile import Step
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95
@@ -160,8 +160,8 @@ class Comparison:
 
 
 def compare_runs(
-    a: Run,
-    b: Run,
+    a: RecordedRun,
+    b: RecordedRun,
     *,
     resamples: int = DEFAULT_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
@@ -195,7 +195,9 @@ def compare_runs(
     )
 
 
-def _per_task(users: int, differences: tuple[Difference, ...], a: Run, b: Run) -> PerTask | None:
+def _per_task(
+    users: int, differences: tuple[Difference, ...], a: RecordedRun, b: RecordedRun
+) -> PerTask | None:
     """The step per task when both runs' task counts are known and differ."""
     if a.tasks is None or b.tasks is None or a.tasks == b.tasks:
         return None
@@ -230,7 +232,7 @@ _Statistic = tuple[Callable[[IntArray], FloatArray], int]
 
 
 def _draws(
-    run: Run,
+    run: RecordedRun,
     sent: Series,
     step: Step,
     measures: tuple[Measure, ...],
@@ -294,7 +296,9 @@ class _Window:
         return np.bincount(index, minlength=self.seconds).astype(np.float64)
 
 
-def _statistic(run: Run, sent: Series, window: _Window, measure: Measure) -> _Statistic | None:
+def _statistic(
+    run: RecordedRun, sent: Series, window: _Window, measure: Measure
+) -> _Statistic | None:
     """The weighted statistic of a figure other than a percentile, as steps.json defines it:
     RPS over the requests sent in the window; failures per second as the generator counted."""
     if measure is Measure.RPS and sent.window(window.start, window.end):
@@ -309,7 +313,7 @@ def _statistic(run: Run, sent: Series, window: _Window, measure: Measure) -> _St
     return (lambda w: bootstrap.weighted_mean(values, w)), values.size
 
 
-def _failures(run: Run, sent: Series, window: _Window) -> _Statistic | None:
+def _failures(run: RecordedRun, sent: Series, window: _Window) -> _Statistic | None:
     if not run.failures.window(window.start, window.end):
         return None
     failed = window.per_second(run.failures)

@@ -43,9 +43,12 @@ class Knee:
     last_linear_users: float
 
     def passed(self, users: float) -> bool:
-        """`users` lie past the knee: it was reached and they are above the linear part (the
-        steps `find_knee` found off the line; the limit rule's knee test)."""
-        return self.reached and users > self.last_linear_users
+        """`users` lie past the knee (the limit rule's knee test): it was reached and they are
+        above N*, where the throughput bound Xmax takes over from the per-user line. Not the
+        linear part's top: steps just past N* still join it within LINEAR_SHARE's tolerance,
+        yet their throughput is already Xmax's (each added user only queues), and a rule that
+        let them pass would answer N* on one run and the SLO further out on the next."""
+        return self.reached and users > self.users
 
 
 def find_knee(points: Sequence[LoadPoint]) -> Knee | None:

@@ -10,7 +10,8 @@ A step is bad when
   (`requests == 0`; with every request recorded, a stalled fleet). A step that says nothing at
   all (no p95 and no request count: a partial steps.json) is not judged. The missing-p95 rule,
   once: "nothing served" is bad, "nothing known" is not judged;
-- or it is past the knee, as `find_knee` decides over the judged steps (Knee.passed).
+- or it is past the knee: `find_knee` over the judged steps reached it, and the step ran more
+  users than N* (Knee.passed).
 
 A step whose p95 was still moving when it ended (`settled` False) is not judged when the next
 step ran the same users: the search repeats such a step once, and the queue carries on from
@@ -19,10 +20,12 @@ its figures (and the report marks it).
 
     limit = judge_limit([LimitPoint.of_step(s) for s in steps], slo)
     limit.low, limit.high, limit.knee_reached      # 540, 585, True
+    estimate_users(limit).users                    # 561.3: N*, or the SLO where it broke first
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import itertools
 from collections.abc import Iterable, Sequence
@@ -30,8 +33,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rightsizer.analysis.knee import Knee, find_knee
-from rightsizer.analysis.step_points import LoadPoint, Step, steady_requests
+from rightsizer.analysis.step_points import LoadPoint, steady_requests
 from rightsizer.slo import Slo
+from rightsizer.stepsfile import Step
 
 # Settling (`settled`). The p95 of a half rests on at least this many answers (its 95th
 # percentile is then the 19th value or later, not the maximum).
@@ -102,6 +106,23 @@ class LimitPoint:
             requests=requests,
             cpu_utilization=step.cpu_utilization,
             halves=halves,
+        )
+
+    @classmethod
+    def of_rate_step(cls, step: Step) -> LimitPoint | None:
+        """An open-model steps.json step (`--arrival-rate`) as the rule sees it, None for a
+        closed-model one: its load is its intended rate in whole iterations a second (`users`
+        holds it; at least 1) and its p95 is the one corrected for coordinated omission
+        (from each request's intended start). Not `halves`: they are raw latency, so the
+        step is judged on its figures, never left for a repeat."""
+        arrival = step.arrival
+        if arrival is None or arrival.intended_rate is None:
+            return None
+        return dataclasses.replace(
+            cls.of_step(step),
+            users=max(1, round(arrival.intended_rate)),
+            p95_ms=arrival.corrected_p95_ms,
+            halves=None,
         )
 
 
@@ -225,6 +246,13 @@ def limit_of_steps(steps: Iterable[Step], slo: Slo) -> Limit:
     return judge_limit((LimitPoint.of_step(s) for s in steps), slo)
 
 
+def limit_of_rates(steps: Iterable[Step], slo: Slo) -> Limit:
+    """`judge_limit` of an open-model run's steps on their rates (`LimitPoint.of_rate_step`;
+    closed-model steps are left out): `low` and `high` are iterations a second."""
+    points = (LimitPoint.of_rate_step(s) for s in steps)
+    return judge_limit((p for p in points if p is not None), slo)
+
+
 class Figures(Protocol):
     """What `crossing` reads of a step (a Step or a LimitPoint)."""
 
@@ -256,8 +284,8 @@ def crossing(slo: Slo, good: Figures | None, bad: Figures) -> float | None:
 @dataclass(frozen=True)
 class Estimate:
     """Users (of the whole fleet) at the limit within the interval `Limit.low`..`Limit.high`:
-    `interpolated` where the SLO broke, `at_knee` where the first bad step held the SLO but
-    was past the knee; otherwise the last good step's users (None: no good step)."""
+    `at_knee` at the knee N*, `interpolated` where the SLO broke; otherwise the last good
+    step's users (None: no good step)."""
 
     users: float | None
     interpolated: bool = False
@@ -265,23 +293,30 @@ class Estimate:
 
 
 def estimate_users(limit: Limit) -> Estimate:
-    """Where the SLO breaks between the last good and the first bad step (interpolated on the
-    breaking figure, `crossing`); the knee N* when the first bad step held the SLO but was past
-    the knee (kept within the interval); the last good step's users when neither can be told
-    or no step was bad (then a lower bound)."""
+    """The limit within the bracket: whichever comes first of the knee N* (when it was reached)
+    and where the SLO breaks (interpolated between the last good and the first bad step on the
+    breaking figure, `crossing`); the last good step's users when neither can be told or no
+    step was bad (then a lower bound).
+
+    The knee counts even where the SLO held past it. Past N* throughput stays at Xmax and
+    every added user only waits: a closed test's response time grows as R = N / Xmax - Z
+    (the interactive response time law) and stays bounded only because its users wait for
+    answers; production's arrivals do not, and a rate past Xmax grows the queue without bound.
+    Where the SLO held past N* varies from run to run with the last steps' placing; N* does
+    not."""
     low, first_bad = limit.low, limit.first_bad
     measured = Estimate(float(low) if low is not None else None)
     if first_bad is None:
         return measured
-    verdict = limit.verdict(first_bad)
-    if verdict is Verdict.PAST_KNEE and limit.knee is not None:
-        # Past N* a closed system's response time grows with every user (R = N / Xmax - Z):
-        # the queue breaks any SLO given time; a short step ends first.
-        return Estimate(min(max(limit.knee.users, low or 0), first_bad.users), at_knee=True)
-    if verdict is Verdict.MISSED:
-        at = crossing(limit.slo, limit.last_good, first_bad)
-        if at is not None:
-            return Estimate(at, interpolated=True)
+    at_slo = None
+    if limit.verdict(first_bad) is Verdict.MISSED:
+        at_slo = crossing(limit.slo, limit.last_good, first_bad)
+    knee = limit.knee
+    knee_first = at_slo is None or (knee is not None and knee.users <= at_slo)
+    if knee is not None and knee.reached and knee.users < first_bad.users and knee_first:
+        return Estimate(max(knee.users, low or 0), at_knee=True)
+    if at_slo is not None:
+        return Estimate(at_slo, interpolated=True)
     return measured
 
 

@@ -1,8 +1,8 @@
 """A recorded run, read once from its directory into one frozen value the analysis works on.
 
 `load_run` is tolerant: a run stopped with Ctrl-C may lack steps.json, metrics.db or some
-series; what is absent becomes empty and is listed in `Run.missing`, so the report can say what
-it could not show instead of failing. What cannot be read at all (no manifest.json, a
+series; what is absent becomes empty and is listed in `RecordedRun.missing`, so the report can
+say what it could not show instead of failing. What cannot be read at all (no manifest.json, a
 metrics.db that is not a metric store or is damaged) is a one-line UsageError naming the file.
 
     run = load_run(Path("runs/20261127-140000-demo-1task"))
@@ -25,8 +25,7 @@ from rightsizer.alarms.history import (
     history_in,
 )
 from rightsizer.alarms.watched_series import series_key
-from rightsizer.analysis.step_points import Step, parse_steps
-from rightsizer.analysis.target import RunTarget, TargetKind
+from rightsizer.analysis.target import RecordedTarget, TargetKind
 from rightsizer.analysis.time_series import Series, average_across
 from rightsizer.errors import RightsizerError, UsageError
 from rightsizer.manifest import RUNNING, Manifest, read_manifest
@@ -35,6 +34,7 @@ from rightsizer.metrics.service import service_samples
 from rightsizer.metrics.store import Datapoint, MetricKey, MetricStore, aggregate, unreadable
 from rightsizer.rundir import RunDir
 from rightsizer.slo import Slo
+from rightsizer.stepsfile import Step, parse_steps
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class Alarm:
 
 
 @dataclass(frozen=True)
-class Run:
+class RecordedRun:
     """Everything one run measured. Times are epoch seconds; `origin` is time zero for charts."""
 
     label: str
@@ -91,7 +91,7 @@ class Run:
     alarms: tuple[Alarm, ...] = ()
     missing: tuple[str, ...] = ()
     path: Path | None = None
-    target: RunTarget = field(default_factory=RunTarget)
+    target: RecordedTarget = field(default_factory=RecordedTarget)
 
     @property
     def tasks(self) -> int | None:
@@ -131,7 +131,7 @@ class Run:
         return max(candidates)
 
 
-def load_run(path: Path) -> Run:
+def load_run(path: Path) -> RecordedRun:
     """Read a run directory; UsageError when it is not one (no manifest.json, or one that is
     not a JSON object) or when its metrics.db cannot be read."""
     run_dir = RunDir.open(path)
@@ -146,13 +146,13 @@ def load_run(path: Path) -> Run:
     if len(steps) < len(raw_steps):
         skipped = len(raw_steps) - len(steps)
         missing.append(f"steps.json: {skipped} entries left out (not a step with a users count)")
-    base = Run(
+    base = RecordedRun(
         manifest.label or run_dir.path.name,
         manifest,
         steps,
         manifest.slo,
         path=run_dir.path,
-        target=RunTarget.from_json(manifest.target),
+        target=RecordedTarget.from_json(manifest.target),
     )
     if not run_dir.metrics_path.is_file():
         missing.append("metrics.db: missing; no time series, alarm history or raw latencies")
@@ -244,7 +244,7 @@ def _view(definition: Mapping[str, Any], store: MetricStore) -> tuple[Datapoint,
     return tuple(aggregate(store.samples(series_key(alarm)), alarm.period, alarm.statistic))
 
 
-def _absent(run: Run) -> list[str]:
+def _absent(run: RecordedRun) -> list[str]:
     checks = [
         (run.latency, "per-request response times (ClientResponseTime)"),
         (run.users, "the users series (ClientUsers)"),

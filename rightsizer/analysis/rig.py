@@ -23,13 +23,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rightsizer.analysis.recorded_run import Run
-from rightsizer.analysis.step_points import Step
+from rightsizer.analysis.recorded_run import RecordedRun
 from rightsizer.analysis.time_series import Series
 from rightsizer.errors import UsageError
 from rightsizer.metrics.machine_sampler import CORE_WAIT, LB_CPU, MACHINE_CORES, MACHINE_CPU
 from rightsizer.metrics.store import MetricStore
 from rightsizer.rundir import RunDir
+from rightsizer.stepsfile import Step
 
 MACHINE_BUSY_PCT = 90.0
 TASK_BELOW_CAP_PCT = 90.0
@@ -86,7 +86,7 @@ class RigCheck:
         )
 
 
-def check_rig(run: Run, figures: RigFigures | None = None) -> RigCheck:
+def check_rig(run: RecordedRun, figures: RigFigures | None = None) -> RigCheck:
     """Judge each step of `run` (`figures`: the machine's series, read from the run's
     metrics.db when not given)."""
     figures = figures if figures is not None else read_figures(run)
@@ -125,7 +125,7 @@ def _judge(step: Step, caps: float, figures: RigFigures) -> RigStep:
     return RigStep(step.users, step.index, tuple(reasons))
 
 
-def read_figures(run: Run) -> RigFigures:
+def read_figures(run: RecordedRun) -> RigFigures:
     """The machine's series from the run's metrics.db; empty when absent."""
     if run.path is None:
         return RigFigures()
@@ -149,7 +149,7 @@ def read_figures(run: Run) -> RigFigures:
         )
 
 
-def peak_bound(run: Run, check: RigCheck) -> bool:
+def peak_bound(run: RecordedRun, check: RigCheck) -> bool:
     """`run`'s highest throughput may be the machine's: the machine was the limit at that step,
     or already at a step with fewer users (the load then grew on a saturated machine, whose
     share of each step's CPU only a quiet step would tell). A scaling law fitted to that peak
@@ -161,7 +161,7 @@ def peak_bound(run: Run, check: RigCheck) -> bool:
     return check.bound_at(peak) or any(check.bound_at(s) for s in run.steps if s.users < peak.users)
 
 
-def rig_notes(runs: Iterable[Run | None]) -> tuple[list[str], bool]:
+def rig_notes(runs: Iterable[RecordedRun | None]) -> tuple[list[str], bool]:
     """The answer's notes on the rig for `runs`, and whether a peak was the machine's (then
     no USL is fitted)."""
     notes, bound = [], False

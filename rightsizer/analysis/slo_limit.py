@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rightsizer.analysis.limit import LimitPoint, Verdict, crossing, repeated, slo_verdict
-from rightsizer.analysis.step_points import Step
 from rightsizer.slo import Slo
+from rightsizer.stepsfile import Step
 
 # How a figure that is a step that ran (not an estimate between steps) is labelled.
 MEASURED = "measured: last good step"

@@ -1,5 +1,5 @@
-"""Steps as the analysis sees them: the steps.json reader (rightsizer.stepsfile, the one
-reader; re-exported here) and the throughput-versus-users points the knee and the USL use.
+"""Steps as the analysis sees them: the throughput-versus-users points the knee and the USL
+use, read from the steps of steps.json (rightsizer.stepsfile, the one reader).
 
     steps = parse_steps(run_dir.steps())
     load_points(steps)   # one LoadPoint per step with a measured RPS, ascending users
@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rightsizer.stepsfile import RequestStats, Step, parse_steps
-
-__all__ = ["LoadPoint", "RequestStats", "Step", "load_points", "parse_steps"]
+from rightsizer.stepsfile import Step
 
 
 @dataclass(frozen=True)

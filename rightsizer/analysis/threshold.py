@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rightsizer.analysis.step_points import Step
+from rightsizer.stepsfile import Step
 
 # T, the user's reaction time: CloudWatch's standard period (60 s) x 1 datapoint to alarm (the
 # seed's alarm: 1 of 1), plus about two minutes for a new task to start and pass the load

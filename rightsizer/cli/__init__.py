@@ -16,6 +16,8 @@ from rightsizer.cli import demo as demo_command
 from rightsizer.cli import fleet as fleet_commands
 from rightsizer.cli import report as report_commands
 from rightsizer.cli import run as run_command
+from rightsizer.cli import size as size_command
+from rightsizer.cli import worker as worker_command
 from rightsizer.cli._common import CliState, out
 
 app = typer.Typer(
@@ -60,6 +62,8 @@ alarm.register(app)
 fleet_commands.register(app)
 run_command.register(app)
 report_commands.register(app)
+size_command.register(app)
+worker_command.register(app)
 
 
 def main() -> None:

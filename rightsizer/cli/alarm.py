@@ -1,4 +1,5 @@
-"""`rightsizer alarm evaluate|replay|export`: parse, call rightsizer.alarms, print."""
+"""`rightsizer alarm evaluate|replay|export|pull|push`: parse, call rightsizer.alarms (and
+rightsizer.aws for the deployed alarm), print."""
 
 from __future__ import annotations
 
@@ -27,13 +28,15 @@ from rightsizer.alarms.replay import (
 )
 from rightsizer.alarms.sources import load_alarms, load_definition_file
 from rightsizer.cli._common import config_file, guarded, out
+from rightsizer.cli.aws_options import EndpointOption, RegionOption
 from rightsizer.errors import AlarmDefinitionError, UsageError
 from rightsizer.rundir import RunDir, write_atomic
 from rightsizer.slo import Slo
 
 alarm_app = typer.Typer(
     name="alarm",
-    help="CloudWatch-semantics alarms: evaluate offline, replay over a run, export.",
+    help="CloudWatch-semantics alarms: evaluate offline, replay over a run, export, pull and "
+    "push the deployed one.",
     no_args_is_help=True,
 )
 
@@ -192,6 +195,66 @@ def export_command(
             "note: rightsizer's own actions (log, webhook, command, stop-run) left out",
             file=sys.stderr,
         )
+
+
+@alarm_app.command("pull")
+@guarded
+def pull_command(
+    name: Annotated[str, typer.Argument(help="AlarmName of the deployed alarm.")],
+    *,
+    output: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
+    region: RegionOption = None,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Write the deployed alarm NAME as put-metric-alarm JSON (DescribeAlarms)."""
+    from rightsizer.aws.connection import AwsConnection
+    from rightsizer.aws.deployed_alarm import pull
+
+    deployed = pull(AwsConnection.build(region, endpoint_url), name)
+    if deployed is None:
+        raise UsageError(f"{name}: no such alarm in CloudWatch; check the name and --region")
+    text = export([deployed], "cloudwatch")
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+
+
+@alarm_app.command("push")
+@guarded
+def push_command(
+    file: Annotated[Path, typer.Argument(help="PutMetricAlarm JSON file (one alarm).")],
+    *,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="Deploy with this Threshold instead.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the difference from what is deployed only.")
+    ] = False,
+    region: RegionOption = None,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Deploy the alarm of FILE (PutMetricAlarm); --dry-run prints what would change."""
+    from rightsizer.aws.connection import AwsConnection
+    from rightsizer.aws.deployed_alarm import differences, pull, push
+
+    wanted = _single(load_definition_file(file))
+    if threshold is not None:
+        with _as_flags():
+            wanted = AlarmDefinition.from_json(wanted.to_json() | {"Threshold": threshold})
+    connection = AwsConnection.build(region, endpoint_url)
+    if not dry_run:
+        push(connection, wanted)
+        out.print(f"deployed {wanted.name} ({connection.region})", markup=False)
+        return
+    deployed = pull(connection, wanted.name)
+    changes = differences(deployed, wanted)
+    if deployed is None:
+        out.print(f"{wanted.name}: not deployed; push would create it with:", markup=False)
+    elif not changes:
+        out.print(f"{wanted.name}: deployed as in {file}; nothing to change", markup=False)
+    for change in changes:
+        out.print(f"  {change}", markup=False)
 
 
 # The replay flags that fill PutMetricAlarm fields, so an error names the flag the user typed.

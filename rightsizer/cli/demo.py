@@ -61,6 +61,14 @@ def demo(
     ] = GROWTH_PCT,
     slo_p95_ms: SloP95Option = Slo.p95_ms,
     slo_failures: SloFailuresOption = Slo.failure_pct,
+    faults: Annotated[
+        bool,
+        typer.Option(
+            "--faults",
+            help="A third phase: the second fleet at 60% of its limit, a task killed and the "
+            "database locked mid-load; its report and faults.json show what users and alarms saw.",
+        ),
+    ] = False,
 ) -> None:
     """Run the seed's experiment unattended (1 task, then 4) and print the measured answer.
 
@@ -93,6 +101,7 @@ def demo(
         cpu=settings.cpu,
         memory=settings.memory,
         flags=tuple((key, value) for key, value in flags.items() if value is not None),
+        faults=faults,
     )
     result = run_experiment(plan, err, config_file(ctx))
     if result.conclusion is not None:

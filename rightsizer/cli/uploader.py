@@ -31,10 +31,21 @@ def serve(
     flags: Flags,
     *,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Processes sharing the port, as gunicorn's workers (one uses one core at most).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the reference uploader in the foreground until Ctrl-C or SIGTERM."""
     settings = settings_from(ctx, **flags)
-    server.serve(settings, host=host, port=settings.port)
+    code = server.serve(settings, host=host, port=settings.port, workers=workers)
+    if code:
+        raise typer.Exit(code)
 
 
 @guarded

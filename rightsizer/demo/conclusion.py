@@ -18,15 +18,15 @@ from pathlib import Path
 
 from rightsizer.alarms.replay import (
     ReplayGrid,
+    ReplayInput,
     ReplayRow,
-    RunFacts,
     base_alarm,
     read_run,
     recommend,
     replay_facts,
 )
 from rightsizer.analysis.answer import CURVE, REPLAY, Answer, build_answer
-from rightsizer.analysis.recorded_run import Run, load_run
+from rightsizer.analysis.recorded_run import RecordedRun, load_run
 from rightsizer.analysis.threshold import (
     ALARM_PERIOD_S,
     DATAPOINTS_TO_ALARM,
@@ -36,6 +36,7 @@ from rightsizer.analysis.threshold import (
     curve_threshold,
     threshold_table,
 )
+from rightsizer.demo.fault_answer import with_fault_verdicts
 from rightsizer.demo.plan import THRESHOLDS, DemoPlan
 from rightsizer.metrics import names
 from rightsizer.report.html import write_comparison, write_report
@@ -93,7 +94,7 @@ def stand_in_event(steps: Sequence[Step], limit_users: float | None) -> tuple[st
 
 
 def choose_threshold(
-    facts: RunFacts, grid: ReplayGrid, slo: Slo, limit_users: float | None
+    facts: ReplayInput, grid: ReplayGrid, slo: Slo, limit_users: float | None
 ) -> ThresholdChoice:
     """The replay's answer: the highest threshold that fired at least one period before the
     SLO broke. A run whose SLO never broke is replayed again against `stand_in_event`. Steps
@@ -140,7 +141,7 @@ class ReplayCheck:
 
 
 def check_by_replay(
-    facts: RunFacts, threshold: float, slo: Slo, limit_users: float | None
+    facts: ReplayInput, threshold: float, slo: Slo, limit_users: float | None
 ) -> ReplayCheck:
     """Replay `threshold` at ALARM_PERIOD_S (DATAPOINTS_TO_ALARM of as many) over the run,
     against the moment its load passed `limit_users` (all tasks), else the SLO break."""
@@ -176,7 +177,7 @@ def check_by_replay(
     return ReplayCheck(row, event, lead, outcome + _ramp(facts, limit_users, row.slo_break_s))
 
 
-def _ramp(facts: RunFacts, limit_users: float | None, to_limit_s: float | None) -> str:
+def _ramp(facts: ReplayInput, limit_users: float | None, to_limit_s: float | None) -> str:
     """ ", this run's load climbed about X% of U* a minute" (against the rule's g)."""
     first = min((s for s in facts.steps if s.start is not None), key=_start, default=None)
     if limit_users is None or not limit_users or to_limit_s is None or first is None:
@@ -192,7 +193,7 @@ def _start(step: Step) -> float:
 
 
 def curve_answer(
-    answer: Answer, plan: DemoPlan, one: Run, facts: RunFacts, limit_users: float | None
+    answer: Answer, plan: DemoPlan, one: RecordedRun, facts: ReplayInput, limit_users: float | None
 ) -> Answer | None:
     """`answer` with the threshold read off the CPU-users curve of `one` (the 1-task run) and
     its replay check in the notes; None without a curve, a limit or a threshold on it."""
@@ -231,8 +232,11 @@ def curve_answer(
     )
 
 
-def conclude(plan: DemoPlan, first: Path, second: Path | None, out: Path) -> Conclusion:
-    """Answer the seed's questions from the runs; write both reports and the comparison."""
+def conclude(
+    plan: DemoPlan, first: Path, second: Path | None, out: Path, faulted: Path | None = None
+) -> Conclusion:
+    """Answer the seed's questions from the runs; write both reports and the comparison;
+    `faulted`: the `--faults` phase's run, whose faults the answer judges."""
     one = load_run(first)
     more = load_run(second) if second is not None else None
     answer = build_answer(
@@ -258,6 +262,8 @@ def conclude(plan: DemoPlan, first: Path, second: Path | None, out: Path) -> Con
         threshold_basis=REPLAY if best else None,
         notes=answer.notes if choice.note is None else (*answer.notes, choice.note),
     )
+    if faulted is not None:
+        answer = with_fault_verdicts(answer, faulted)
     reports = [write_report(first, answer, run=one).report]
     comparison = None
     if second is not None and more is not None:

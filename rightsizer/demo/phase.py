@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rightsizer.config import flag_name
-from rightsizer.demo.plan import DemoPlan
+from rightsizer.demo.plan import FAULT_STEPS, DemoPlan
 from rightsizer.errors import EXIT_INTERRUPTED, RightsizerError
 
 RUN_DIRECTORY = "run directory: "
@@ -76,6 +76,44 @@ def phase_command(
     if cooldown is not None:
         command += ["--cooldown", f"{cooldown:g}"]
     return command
+
+
+def fault_phase_command(
+    plan: DemoPlan,
+    tasks: int,
+    users: int,
+    alarm: Path,
+    out: Path,
+    *,
+    config_file: Path | None = None,
+) -> list[str]:
+    """`demo --faults`' third phase: the fleet at `users` for FAULT_STEPS steps, with the
+    plan's faults; the same fleet settings as the searches."""
+    command = phase_command(plan, tasks, alarm, out, config_file=config_file)
+    # Fixed steps, and a report of its own: its fault table.
+    search_flags = {"--search-from": 2, "--max-steps": 2, "--cooldown": 2, "--no-report": 1}
+    kept: list[str] = []
+    skip = 0
+    for index, arg in enumerate(command):
+        if skip:
+            skip -= 1
+            continue
+        if arg in search_flags:
+            skip = search_flags[arg] - 1
+            continue
+        if arg == "--users":
+            kept += ["--users", ",".join([str(users)] * FAULT_STEPS)]
+            skip = 1
+            continue
+        if arg == "--label":
+            kept += ["--label", f"{command[index + 1]}-faults"]
+            skip = 1
+            continue
+        kept.append(arg)
+    kept += ["--cooldown", "0"]
+    for fault in plan.fault_flags():
+        kept += ["--fault", fault]
+    return kept
 
 
 def run_phase(command: list[str], tasks: int) -> PhaseResult:

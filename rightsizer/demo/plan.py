@@ -23,6 +23,10 @@ ALARM_PERIOD = 10
 THRESHOLDS = (20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0)
 
 
+FAULT_LOAD = 0.6  # `demo --faults`: the share of the second fleet's limit its third phase runs
+FAULT_STEPS = 4
+
+
 @dataclass(frozen=True)
 class DemoPlan:
     """The demo's settings. `quick` trades resolution for time (coarser, same answers)."""
@@ -42,6 +46,16 @@ class DemoPlan:
     growth_pct: float = GROWTH_PCT
     # Settings flags the user gave (key, value), handed on to each phase's `rightsizer run`.
     flags: tuple[tuple[str, Any], ...] = ()
+    # `demo --faults`: a third phase, the second fleet at FAULT_LOAD of its limit, with a task
+    # killed and the database locked (rightsizer.fault), to show what users and alarms saw.
+    faults: bool = False
+
+    def fault_flags(self) -> tuple[str, ...]:
+        """The third phase's `--fault`s, one step apart within its FAULT_STEPS steps: a task
+        killed mid step 2, the database locked for half a step in step 3; step 4 shows the
+        recovery."""
+        t = self.step_time
+        return (f"kill-task@{1.5 * t:g}s:1", f"db-outage@{2.25 * t:g}s+{0.5 * t:g}s")
 
     @property
     def step_time(self) -> float:

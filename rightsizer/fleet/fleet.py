@@ -29,11 +29,17 @@ from rightsizer.fleet.haproxy import version as haproxy_version
 from rightsizer.fleet.haproxy_config import BACKEND, server_name
 from rightsizer.fleet.ledger import Ledger, default_directory
 from rightsizer.fleet.scheduler import Scheduler, StoppedTask
-from rightsizer.fleet.spec import FleetSpec
+from rightsizer.fleet.spec import FleetSpec, uploader_command
 from rightsizer.fleet.status import FleetSnapshot, FleetStatus, TaskFacts
 from rightsizer.fleet.sweep import sweep
 from rightsizer.fleet.task import TaskState
 from rightsizer.metrics.haproxy_sampler import HAProxySampler
+from rightsizer.metrics.kubernetes_series import (
+    OTHER_CONTAINER,
+    UPLOADER_CONTAINER,
+    FleetPods,
+    PodCollector,
+)
 from rightsizer.metrics.machine_sampler import MachineSampler
 from rightsizer.metrics.prometheus import private_registry
 from rightsizer.metrics.sampler import Sampler, SamplingLoop
@@ -172,8 +178,9 @@ class Fleet:
         self.sampling.start()
         if self._with_control:
             recent = self.sampling.recent
+            pods = PodCollector(self, self.pods())
             self.control = ControlServer(
-                private_registry(recent), lambda: self.status().to_json(), recent
+                private_registry(recent, pods), lambda: self.status().to_json(), recent
             )
             self.control.start()
 
@@ -202,6 +209,17 @@ class Fleet:
             for t in self.scheduler.tasks()
             if t.state is not TaskState.STOPPED
         ]
+
+    def pods(self) -> FleetPods:
+        """How /metrics shows the tasks as Kubernetes pods (rightsizer.metrics.kubernetes_series):
+        the uploader's container is "uploader", any other command's "task"; limits if capped."""
+        spec = self.spec
+        uploader = spec.command[1:4] == uploader_command()[1:4]
+        return FleetPods(
+            UPLOADER_CONTAINER if uploader else OTHER_CONTAINER,
+            cpu=spec.cpu if self.capped else None,
+            memory_bytes=spec.memory_mb * 1024 * 1024 if self.capped else None,
+        )
 
     def targets(self) -> dict[str, str]:
         """HAProxy server name -> the id of the task behind it (the HAProxy sampler's map)."""
@@ -236,6 +254,7 @@ class Fleet:
             groups=tuple(str(p) for p in choice.driver.parent_dirs()) if choice else (),
             warnings=tuple(self.warnings),
             workdir=spec.workdir,
+            lb_socket=proxy.config.socket if proxy is not None else None,
         )
 
     def status(self) -> FleetStatus:

@@ -6,6 +6,7 @@ spec = FleetSpec(tasks=2, command=("python", "app.py", "--port", "{port}"), work
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 import sys
@@ -32,9 +33,16 @@ class Balancing(Enum):
     NONE = "none"
 
 
-def uploader_command() -> tuple[str, ...]:
-    """The default task: the reference uploader on the task's port."""
-    return (
+def worker_count(cpu: float) -> int:
+    """Uploader processes in a task of `cpu` vCPU (one Python process uses one core at most):
+    one below a vCPU; from a vCPU up, one per vCPU rounded up and one more, so that a core stays
+    busy while a worker waits on the database or the disk (1 -> 2, 1.5 -> 3, 2 -> 3, 4 -> 5)."""
+    return 1 if cpu < 1 else math.ceil(cpu) + 1
+
+
+def uploader_command(workers: int = 1) -> tuple[str, ...]:
+    """The default task: the reference uploader on the task's port, in `workers` processes."""
+    command = (
         sys.executable,
         "-m",
         "rightsizer",
@@ -44,6 +52,7 @@ def uploader_command() -> tuple[str, ...]:
         "--host",
         "127.0.0.1",
     )
+    return (*command, "--workers", str(workers)) if workers > 1 else command
 
 
 def parse_task_command(text: str, key: str = "--task-cmd") -> tuple[str, ...]:
@@ -116,7 +125,11 @@ class FleetSpec:
     def from_settings(cls, settings: Settings, workdir: Path | None = None) -> FleetSpec:
         """The fleet `rightsizer up` runs; its files go to `workdir` (default: this process's
         own directory under the state dir, so that no two fleets share one)."""
-        command = parse_task_command(settings.task_cmd) if settings.task_cmd else uploader_command()
+        command = (
+            parse_task_command(settings.task_cmd)
+            if settings.task_cmd
+            else uploader_command(worker_count(settings.cpu))
+        )
         return cls(
             workdir=workdir or supervisor_workdir(settings.state_dir),
             tasks=settings.tasks,

@@ -74,6 +74,7 @@ class FleetSnapshot:
     groups: tuple[str, ...]
     warnings: tuple[str, ...]
     workdir: Path
+    lb_socket: Path | None = None  # HAProxy's admin socket (the runtime API), None without
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,7 @@ def state_document(fleet: FleetSnapshot, haproxy_version: str | None) -> dict[st
         "memory": fleet.memory_mb,
         "haproxy": haproxy_version if fleet.haproxy_pid is not None else None,
         "haproxy_pid": fleet.haproxy_pid,
+        "haproxy_socket": str(fleet.lb_socket) if fleet.lb_socket is not None else None,
         "groups": list(fleet.groups),
         "warnings": list(fleet.warnings),
         "workdir": str(fleet.workdir),

@@ -71,7 +71,7 @@ class ClientSeries:
         append = every.append
         by_name: dict[str, list[tuple[float, float]]] = {}
         oldest, seconds, latency_keys = self._next, self._seconds, self._latency_keys
-        for start, name, _, response_ms, ok, _ in records:
+        for start, name, _, response_ms, ok, _, _ in records:
             end = start + response_ms / 1000.0
             second = seconds[max(math.floor(end), oldest)]
             second.requests[ALL] += 1
@@ -151,4 +151,15 @@ def gauges(
     if generator_cpu is not None:
         stamp = now - interval / 2
         out.append(Sample(MetricKey.of(names.GENERATOR_CPU), stamp, generator_cpu, "Percent"))
+    return out
+
+
+def process_gauges(process: str, stamp: float, cpu: float, busy: float | None) -> list[Sample]:
+    """One generator process's CPU and busy figures (rightsizer.load.generator.ProcessMeter)
+    at `stamp`, in series of its own (dimension Process)."""
+    dimension = {names.PROCESS_DIMENSION: process}
+    out = [Sample(MetricKey.of(names.GENERATOR_PROCESS_CPU, **dimension), stamp, cpu, "Percent")]
+    if busy is not None:
+        key = MetricKey.of(names.GENERATOR_PROCESS_BUSY, **dimension)
+        out.append(Sample(key, stamp, busy, "Percent"))
     return out

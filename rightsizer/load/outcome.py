@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rightsizer.load.arrival import Iteration
 from rightsizer.load.records import RequestRecord
+from rightsizer.load.step_stats import Loss
 from rightsizer.stop import COMPLETED, Stop
 
 
@@ -32,4 +34,7 @@ class LoadOutcome:
     stop: Stop = COMPLETED
     generator_warnings: list[int] = field(default_factory=list)
     workers: dict[str, Any] = field(default_factory=dict)
+    lost_workers: list[Loss] = field(default_factory=list)  # workers lost during the load
     locust_errors: int = 0
+    step_rates: list[float] = field(default_factory=list)  # --arrival-rate auto: each step's
+    iterations: list[Iteration] = field(default_factory=list)  # an open-model load's

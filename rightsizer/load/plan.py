@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from rightsizer.errors import UsageError
+from rightsizer.load.arrival import parse_rates, pool_size
 from rightsizer.load.search import SearchLimits
 
 AUTO = "auto"
@@ -34,6 +35,8 @@ MAX_DEFAULT_SPAWN_RATE = 100.0
 # most SEARCH_SPREAD_MAX seconds), so a step's first requests do not arrive as one burst.
 SEARCH_SPREAD = 0.25
 SEARCH_SPREAD_MAX = 3.0
+# `--arrival-rate auto` raises the rate by at most this factor a step (the bracket's width).
+RATE_GROWTH = 1.5
 
 
 def parse_users(text: str) -> tuple[int, ...]:
@@ -74,6 +77,29 @@ def given_steps(
     return users, step_time
 
 
+def given_rates(
+    rates: str | None,
+    users: str | None,
+    step_time: float | None,
+    spawn_rate: float | None,
+    pool: int | None = None,
+) -> tuple[str, float] | None:
+    """`--arrival-rate` with its `--step-time`, or None without it; UsageError when it comes
+    with --users or --spawn-rate (the pool starts at once) or without --step-time, or when
+    --arrival-users comes without it."""
+    if rates is None:
+        if pool is not None:
+            raise UsageError("--arrival-users: only with --arrival-rate; add it or drop this")
+        return None
+    if users is not None:
+        raise UsageError("--arrival-rate: not with --users; give one: rates or users per step")
+    if spawn_rate is not None:
+        raise UsageError("--spawn-rate: not with --arrival-rate (its users wait for their slots)")
+    if step_time is None:
+        raise UsageError("--step-time: required; e.g. --arrival-rate 50,100,200 --step-time 60")
+    return rates, step_time
+
+
 def _finite(flag: str, value: float, low: float, high: float, what: str) -> float:
     if not math.isfinite(value) or not low <= value <= high:
         raise UsageError(f"{flag}: {value:g} is out of range; {what}")
@@ -89,6 +115,10 @@ class RunPlan:
     `spawn_rate` is users started (or stopped) per second; None means all at once.
     With `search` set, `users` is empty: each step's users are chosen when it starts, from the
     steps measured before it, until the SLO breaks or CPU saturates (`--users auto`).
+    With `rates` (`--arrival-rate`), step i starts `rates[i]` user iterations a second whatever
+    the service does (rightsizer.load.arrival), carried by a pool of `users[i]` users.
+    With `search` and `searches_rates` (`--arrival-rate auto`) the search chooses each step's
+    rate instead of its users (whole iterations a second), carried by `pool_for(rate)` users.
     """
 
     users: tuple[int, ...]
@@ -97,6 +127,54 @@ class RunPlan:
     spawn_rate: float | None = None
     cooldown: float = 15.0
     search: SearchLimits | None = None
+    rates: tuple[float, ...] = ()
+    searches_rates: bool = False
+    pool: int | None = None  # --arrival-users; None: arrival.pool_size of each step's rate
+
+    @property
+    def is_open(self) -> bool:
+        """An open-model run (`--arrival-rate`, given rates or searched)."""
+        return bool(self.rates) or self.searches_rates
+
+    def pool_for(self, rate: float) -> int:
+        """Users that carry an open-model step of `rate` iterations a second."""
+        return self.pool or min(MAX_USERS, pool_size(rate))
+
+    @classmethod
+    def open_model(
+        cls,
+        rates: str,
+        step_time: float,
+        warmup: float = 0.2,
+        cooldown: float = 15.0,
+        pool: int | None = None,
+        *,
+        search: SearchLimits | None = None,
+    ) -> RunPlan:
+        """`--arrival-rate 50,100,200`: steps of a fixed rate of iterations; each step's pool
+        of users is `pool` (`--arrival-users`) or `arrival.pool_size(rate)`, all started at
+        once (they wait for slots). `--arrival-rate auto` searches the rates with `search`
+        (default: one task's limits), its `first_users` read as the first rate. That search
+        only climbs, by RATE_GROWTH at most, and ends at the first rate past the limit: an
+        open load past the limit leaves a queue in the target, which a lower rate tried after
+        it would inherit (a closed load's queue is bounded by its users), so no step comes
+        back down to narrow the bracket."""
+        if pool is not None and not 1 <= pool <= MAX_USERS:
+            raise UsageError(f"--arrival-users: {pool} is out of range; give 1 to {MAX_USERS}")
+        if rates.strip().lower() == AUTO:
+            plan = cls.build(AUTO, step_time, warmup, None, cooldown, search=search)
+            assert plan.search is not None
+            climb = dataclasses.replace(plan.search, growth=RATE_GROWTH, refine_steps=0)
+            return dataclasses.replace(
+                plan, search=climb, searches_rates=True, pool=pool, spawn_rate=MAX_SPAWN_RATE
+            )
+        parsed = parse_rates(rates)
+        plan = cls.build("1", step_time, warmup, None, cooldown)
+        plan = dataclasses.replace(plan, rates=parsed, pool=pool)
+        pools = tuple(plan.pool_for(rate) for rate in parsed)
+        return dataclasses.replace(
+            plan, users=pools, spawn_rate=min(MAX_SPAWN_RATE, float(max(pools)))
+        )
 
     @classmethod
     def build(
@@ -164,7 +242,7 @@ class RunPlan:
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready view, for the manifest."""
-        return {
+        document: dict[str, object] = {
             "users": AUTO if self.search is not None else list(self.users),
             "search": None if self.search is None else dataclasses.asdict(self.search),
             "step_time": self.step_time,
@@ -172,3 +250,8 @@ class RunPlan:
             "spawn_rate": self.spawn_rate,
             "cooldown": self.cooldown,
         }
+        if self.rates:
+            document["arrival_rates"] = list(self.rates)
+        elif self.searches_rates:
+            document["arrival_rates"] = AUTO
+        return document

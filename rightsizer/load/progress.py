@@ -138,19 +138,59 @@ def steps_table(steps: Sequence[StepStats]) -> Table:
     ):  # fmt: skip
         table.add_column(header, justify="right")
     for step in steps:
+        table.add_row(*_step_cells(step))
+    return table
+
+
+def arrival_table(steps: Sequence[StepStats]) -> Table | None:
+    """`--arrival-rate`: per step, the rate intended against achieved, the starts the pool of
+    users could not make on time, and latency from the intended start next to the raw one;
+    None for a closed-model run."""
+    if all(step.arrival is None for step in steps):
+        return None
+    table = Table(
+        title="open model (iterations a second; latency from the intended start)",
+        title_justify="left",
+    )
+    for header in (
+        "step", "rate/s", "achieved/s", "started", "late", "dropped", "users", "needed",
+        "p95 ms", "corrected p95 ms", "corrected max ms",
+    ):  # fmt: skip
+        table.add_column(header, justify="right")
+    for step in steps:
+        a = step.arrival
+        if a is None:
+            continue
         table.add_row(
             str(step.window.index + 1),
+            f"{a.intended_rate:g}",
+            "-" if a.achieved_rate is None else f"{a.achieved_rate:.2f}",
+            f"{a.started} of {a.due}",
+            str(a.late),
+            str(a.dropped),
             str(step.window.users),
-            str(step.requests_total),
-            str(step.failures),
-            "-" if step.rps is None else f"{step.rps:.2f}",
-            _ms(step.latency.p50),
+            "-" if a.users_needed is None else str(a.users_needed),
             _ms(step.latency.p95),
-            _ms(step.latency.p99),
-            _ms(step.latency.max),
-            _pct(step.cpu_utilization),
-            _pct(step.cpu_utilization_max),
-            _pct(step.memory_utilization),
-            _pct(step.generator_cpu) + (" bound" if step.generator_bound else ""),
+            _ms(a.corrected.p95),
+            _ms(a.corrected.max),
         )
     return table
+
+
+def _step_cells(step: StepStats) -> tuple[str, ...]:
+    """The closed-model columns of one step."""
+    return (
+        str(step.window.index + 1) + ("" if step.complete else " incomplete"),
+        str(step.window.users),
+        str(step.requests_total),
+        str(step.failures),
+        "-" if step.rps is None else f"{step.rps:.2f}",
+        _ms(step.latency.p50),
+        _ms(step.latency.p95),
+        _ms(step.latency.p99),
+        _ms(step.latency.max),
+        _pct(step.cpu_utilization),
+        _pct(step.cpu_utilization_max),
+        _pct(step.memory_utilization),
+        _pct(step.generator_cpu) + (" bound" if step.generator_bound else ""),
+    )

@@ -18,19 +18,25 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import psutil
-
+from rightsizer.load.generator import ProcessMeter
 from rightsizer.load.records import RecordLog, from_event, from_row
 
 REPORT_KEY = "rightsizer_requests"
 CPU_KEY = "rightsizer_cpu_percent"
+BUSY_KEY = "rightsizer_busy_percent"  # on a core or waiting for one (load.generator)
 DRAINED_MESSAGE = "rightsizer_drained"
 
 Clock = Callable[[], float]
 
 
-def record_locally(events: Any, log: RecordLog, clock: Clock = time.time) -> None:
-    """Add every request this process makes to `log`."""
+def record_locally(
+    events: Any,
+    log: RecordLog,
+    clock: Clock = time.time,
+    intended: Callable[[float], float | None] | None = None,
+) -> None:
+    """Add every request this process makes to `log`; `intended` gives each request's intended
+    start (an open-model load, rightsizer.load.open_users)."""
     add = log.records.append
 
     def on_request(
@@ -52,27 +58,11 @@ def record_locally(events: Any, log: RecordLog, clock: Clock = time.time) -> Non
                 exception=exception,
                 start_time=start_time,
                 now=clock(),
+                intended=intended,
             )
         )
 
     events.request.add_listener(on_request)
-
-
-class _CpuMeter:
-    """This process's CPU in percent of one core since the previous reading."""
-
-    def __init__(self) -> None:
-        self._process = psutil.Process()
-        self._last = self._reading()
-
-    def _reading(self) -> tuple[float, float]:
-        times = self._process.cpu_times()
-        return time.monotonic(), times.user + times.system
-
-    def percent(self) -> float | None:
-        (then, used_then), (now, used_now) = self._last, self._reading()
-        self._last = (now, used_now)
-        return 100.0 * (used_now - used_then) / (now - then) if now > then else None
 
 
 def ship_from_worker(environment: Any) -> None:
@@ -80,7 +70,7 @@ def ship_from_worker(environment: Any) -> None:
     log = RecordLog()
     record_locally(environment.events, log)
     cursor = 0
-    meter = _CpuMeter()
+    meter = ProcessMeter()
 
     def take_rows() -> list[list[Any]]:
         nonlocal cursor
@@ -92,7 +82,7 @@ def ship_from_worker(environment: Any) -> None:
 
     def on_report_to_master(client_id: str, data: dict[str, Any]) -> None:
         data[REPORT_KEY] = take_rows()
-        data[CPU_KEY] = meter.percent()
+        data[CPU_KEY], data[BUSY_KEY] = meter.percent()
 
     def on_test_stop(environment: Any, **_: Any) -> None:
         # A Locust worker reports its statistics every few seconds, not when it stops: send
@@ -109,24 +99,36 @@ def ship_from_worker(environment: Any) -> None:
 
 
 class MasterCollector:
-    """The master side: every worker's records into `log`; its CPU into `on_cpu`."""
+    """The master side: every worker's records into `log`; its CPU and busy figures (see
+    load.generator.ProcessMeter; busy None from a worker without them) into `on_cpu`; when each
+    last reported (`last_report`, epoch seconds). With `admitted`, the records of a worker it
+    does not admit (one the handshake refused) are left out and counted in `rejected`."""
 
     def __init__(
         self,
         environment: Any,
         log: RecordLog,
-        on_cpu: Callable[[str, float], None] | None = None,
+        on_cpu: Callable[[str, float, float | None], None] | None = None,
+        admitted: Callable[[str], bool] | None = None,
+        clock: Clock = time.time,
     ) -> None:
         self.log = log
         self.on_cpu = on_cpu
+        self.admitted = admitted
+        self.clock = clock
         self.drained: set[str] = set()
         self.foreign: set[str] = set()  # workers that report no records (plain `locust --worker`)
+        self.last_report: dict[str, float] = {}
         self.rejected = 0
         environment.events.worker_report.add_listener(self._on_report)
         environment.runner.register_message(DRAINED_MESSAGE, self._on_drained)
 
     def _take(self, client_id: str, data: Any) -> None:
+        self.last_report[client_id] = self.clock()
         rows = data.get(REPORT_KEY) if isinstance(data, dict) else None
+        if rows is not None and self.admitted is not None and not self.admitted(client_id):
+            self.rejected += len(rows)
+            return
         if rows is None:
             self.foreign.add(client_id)
             return
@@ -138,11 +140,14 @@ class MasterCollector:
     def _on_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         self._take(client_id, data)
         cpu = data.get(CPU_KEY)
+        busy = data.get(BUSY_KEY)
         if self.on_cpu is not None and isinstance(cpu, int | float):
-            self.on_cpu(client_id, float(cpu))
+            self.on_cpu(
+                client_id, float(cpu), float(busy) if isinstance(busy, int | float) else None
+            )
 
     def _on_drained(self, environment: Any, msg: Any, **_: Any) -> None:
         self._take(msg.node_id, msg.data)
         self.drained.add(msg.node_id)
         if self.on_cpu is not None:
-            self.on_cpu(msg.node_id, 0.0)  # its users are gone; its last busy figure is stale
+            self.on_cpu(msg.node_id, 0.0, None)  # its users are gone; its last figure is stale

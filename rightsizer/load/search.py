@@ -11,9 +11,9 @@ steps predict where CPU saturates, and the steps climb towards it at `ramp` shar
 prediction (at most `growth` times the last step, so a noisy first reading cannot send it far
 past the limit). Once CPU reads full, or the ramp is spent while CPU still does not (CPU per
 user falls as load rises, so the prediction falls short), users grow by `past_knee_growth`
-until throughput stops following. The climb is gradual on purpose: CPU then crosses each
-alarm threshold in its own step, and replaying an alarm over the run tells how early each
-threshold would have fired. A budget under 8 steps (the quick demo) strides further.
+until throughput stops following. The climb is gradual on purpose: the steps spread over the
+CPU-users curve the alarm threshold is read from (rightsizer.analysis.threshold). A budget
+under 8 steps (the quick demo) starts its ramp higher and strides further.
 Without CPU figures (a `--host` target) the users grow by `growth` per step. A fleet that never
 reaches its limit stops at `max_users` or after `max_steps`.
 
@@ -22,6 +22,10 @@ one rule (rightsizer.analysis.limit), so the search and the report cannot name d
 limits. A step whose p95 was still moving when it ended (`settled`) is run once more at the
 same users before the search moves on: the queue carries on, and the repeat is judged.
 
+`--arrival-rate auto` runs this same search over rates: a step's `users` holds its rate in
+whole iterations a second and its p95 is the one from the intended start
+(`StepOutcome.from_rate_stats`), and its limits make it climb only (RunPlan.open_model).
+
     search = UserSearch(SearchLimits(tasks=1))
     users = search.next_users([])            # the first step
     users = search.next_users(done_steps)    # None when the answer is bracketed
@@ -29,6 +33,7 @@ same users before the search moves on: the queue carries on, and the repeat is j
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -87,6 +92,22 @@ class StepOutcome:
             halves=Halves(early.p95, early.count, late.p95, late.count),
         )
 
+    @classmethod
+    def from_rate_stats(cls, stats: StepStats) -> StepOutcome:
+        """An open-model step measured while the load runs (`--arrival-rate auto`), as
+        LimitPoint.of_rate_step reads it from steps.json: `users` holds its rate in whole
+        iterations a second and `p95_ms` is the p95 corrected for coordinated omission (from
+        each request's intended start); no halves."""
+        step = cls.from_stats(stats, Slo())
+        arrival = stats.arrival
+        rate = stats.window.rate
+        return dataclasses.replace(
+            step,
+            users=max(1, round(rate)) if rate is not None else step.users,
+            p95_ms=None if arrival is None else arrival.corrected.p95,
+            halves=None,
+        )
+
     def point(self, index: int) -> LimitPoint:
         """The step as the limit rule sees it; `index`: its place in the run."""
         return LimitPoint(
@@ -121,6 +142,7 @@ class SearchLimits:
     first_users: int | None = None
     growth: float = 8.0
     ramp: tuple[float, ...] = (0.6, 0.9, 1.1)
+    short_ramp: tuple[float, ...] = (0.9, 1.2)
     saturation_cpu: float = SATURATED_CPU
     past_knee_growth: float = 1.3
     slo: Slo = field(default_factory=Slo)
@@ -154,6 +176,14 @@ class SearchLimits:
     def min_growth(self) -> float:
         """The least a raise grows the users."""
         return 1.4 if self.short else 1.2
+
+    @property
+    def shares(self) -> tuple[float, ...]:
+        """The ramp's shares of the predicted saturation. A short budget skips the lowest
+        (the first prediction falls short, as CPU per user falls with load, so 0.9 of it
+        lands near two thirds of the truth), to be past the knee by its fourth step and
+        have steps left to narrow the bracket."""
+        return self.short_ramp if self.short else self.ramp
 
     @property
     def stride(self) -> float:
@@ -208,16 +238,17 @@ class UserSearch:
         again = len(done) > 1 and done[-2].users == last.users
         return not again and not settled(last.point(len(done) - 1), self.limits.slo)
 
-    def describe(self, done: Sequence[StepOutcome]) -> str:
-        """The last step in words, for the progress line."""
+    def describe(self, done: Sequence[StepOutcome], unit: str = "users") -> str:
+        """The last step in words, for the progress line; `unit` names what `users` counts
+        ("iterations/s" in a search over rates)."""
         last = done[-1]
         if self.repeats(done):
-            return f"{last.users} users were still settling (p95 moving): repeating them"
+            return f"{last.users} {unit} were still settling (p95 moving): repeating them"
         verdict = self.verdict(last, done)
         if verdict is Verdict.UNKNOWN:
-            return f"{last.users} users measured nothing to judge"
+            return f"{last.users} {unit} measured nothing to judge"
         where = "past the limit" if verdict.bad else "within the limit"
-        return f"{last.users} users were {where} ({verdict.value})"
+        return f"{last.users} {unit} were {where} ({verdict.value})"
 
     def next_users(self, done: Sequence[StepOutcome]) -> int | None:
         if not done:
@@ -244,7 +275,7 @@ class UserSearch:
                 # Past the ramp's last share the prediction has fallen short (CPU per user
                 # falls as load rises): grow as past the knee.
                 floor = last * lim.min_growth
-                aim = next((share * predicted for share in lim.ramp if share * predicted > floor),
+                aim = next((share * predicted for share in lim.shares if share * predicted > floor),
                            last * lim.stride)  # fmt: skip
                 target = min(target, aim)
         return min(lim.max_users, max(last + 1, round(target)))

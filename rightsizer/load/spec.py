@@ -60,3 +60,6 @@ class LoadHooks:
     cooldown_until: Callable[[float], float | None] = lambda load_end: None
     dashboard: Dashboard | None = None
     interrupted: Callable[[], bool] = lambda: False
+    # Called once the load is asked to stop early (a signal, an alarm's stop-run, the web UI):
+    # the run's faults are undone then, so the requests in flight are not held up by them.
+    stopping: Callable[[], None] = lambda: None

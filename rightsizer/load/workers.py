@@ -12,14 +12,13 @@ Locust's worker protocol has no authentication.
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rightsizer.fleet.child import child_setup
-from rightsizer.process import stop_child, tail
+from rightsizer.process import stop_children, tail
 from rightsizer.web.options import is_loopback
 
 WORKER_STOP_TIMEOUT = 10.0
@@ -93,11 +92,5 @@ class LocalWorkers:
         return None
 
     def stop(self, timeout: float = WORKER_STOP_TIMEOUT) -> None:
-        """SIGTERM to each worker's PID (all at once); SIGKILL to those still there after
-        `timeout`."""
-        for process in self.processes:
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.terminate()
-        for process in self.processes:
-            stop_child(process, timeout)
+        """SIGTERM to each process still running, by PID; SIGKILL after `timeout`."""
+        stop_children(self.processes, timeout)

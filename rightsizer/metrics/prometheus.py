@@ -62,8 +62,11 @@ class RecentCollector(Collector):
             yield family
 
 
-def private_registry(recent: Recent) -> CollectorRegistry:
-    """A registry holding only our collector (no process or platform collectors)."""
+def private_registry(recent: Recent, *more: Collector) -> CollectorRegistry:
+    """A registry holding only our collectors (no process or platform collectors): the
+    latest samples, and `more` (the fleet's pods as Kubernetes shows them, for one)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RecentCollector(recent))
+    for collector in more:
+        registry.register(collector)
     return registry

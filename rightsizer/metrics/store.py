@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rightsizer.errors import UsageError
-from rightsizer.metrics.names import NAMESPACE
+from rightsizer.metrics.names import NAMESPACE, STATISTIC_DIMENSION
 from rightsizer.metrics.statistics import Statistic
 
 _SCHEMA = """
@@ -63,6 +63,16 @@ class MetricKey:
         cls, namespace: str, name: str, dimensions: Mapping[str, str] | None = None
     ) -> MetricKey:
         return cls.of(name, namespace, **(dimensions or {}))
+
+    def of_statistic(self, statistic: str) -> MetricKey:
+        """The series that holds CloudWatch's `statistic` of this one, where a run read
+        several statistics of one metric from CloudWatch: this key with the Statistic
+        dimension (names.STATISTIC_DIMENSION). Readers try it first and fall back to this key
+        (a local fleet's raw samples, of which any statistic is computed; CloudWatch's
+        primary statistic)."""
+        return MetricKey.from_parts(
+            self.namespace, self.name, {**self.dimension_map, STATISTIC_DIMENSION: statistic}
+        )
 
     @property
     def dimension_map(self) -> dict[str, str]:

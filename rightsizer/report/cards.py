@@ -11,7 +11,7 @@ from rightsizer.analysis.alarm_episodes import alarm_outcome
 from rightsizer.analysis.answer import Answer
 from rightsizer.analysis.bottleneck import Part, name_bottleneck
 from rightsizer.analysis.limit import estimate_users, interval_text, limit_of_steps
-from rightsizer.analysis.recorded_run import Alarm, Run
+from rightsizer.analysis.recorded_run import Alarm, RecordedRun
 from rightsizer.analysis.slo_limit import value_at_users
 from rightsizer.analysis.target import plural
 from rightsizer.report import format as fmt
@@ -27,7 +27,7 @@ class Card:
     tone: str = "plain"
 
 
-def cards(run: Run) -> list[Card]:
+def cards(run: RecordedRun) -> list[Card]:
     """The run's key figures, biggest question first. The limit and the knee are the one
     rule's (rightsizer.analysis.limit), as in the answer; users are whole numbers."""
     limit = limit_of_steps(run.steps, run.slo)
@@ -74,7 +74,7 @@ def cards(run: Run) -> list[Card]:
     return result
 
 
-def _alarm_card(run: Run, alarm: Alarm) -> Card:
+def _alarm_card(run: RecordedRun, alarm: Alarm) -> Card:
     load_end = run.load_end or run.end
     outcome = alarm_outcome(alarm.history, load_end)
     label = f"Alarm {alarm.name}"
@@ -111,7 +111,7 @@ def answer_cards(answer: Answer) -> list[Card]:
     kappa = fmt.number(answer.usl_kappa, 4)
     result: list[Card | None] = [
         Card(
-            "Users per task at the SLO",
+            "Users per task (SLO and knee)",
             answer.users_text(),
             f"{answer.users_detail()}; {slo}" if answer.users_low is not None else slo,
             "good" if answer.users_high is not None else "plain",
@@ -150,7 +150,7 @@ def answer_cards(answer: Answer) -> list[Card]:
     return [card for card in result if card is not None]
 
 
-def glance(a: Run, b: Run) -> list[tuple[str, str, str]]:
+def glance(a: RecordedRun, b: RecordedRun) -> list[tuple[str, str, str]]:
     """(label, run A's value, run B's value) for every run card of either run."""
     values_a = {c.label: c.value for c in cards(a)}
     values_b = {c.label: c.value for c in cards(b)}

@@ -16,13 +16,14 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from rightsizer.analysis.alarm_episodes import alarm_episodes
-from rightsizer.analysis.recorded_run import Alarm, Run
+from rightsizer.analysis.recorded_run import Alarm, RecordedRun
 from rightsizer.analysis.time_series import Series
 from rightsizer.metrics import names
 from rightsizer.metrics.statistics import percentile
 from rightsizer.metrics.store import Datapoint
 from rightsizer.report import curves, style
 from rightsizer.report import format as fmt
+from rightsizer.report.faults import fault_windows, shade_faults
 
 SMOOTH_S = 5
 # A line breaks where samples are further apart than this many usual steps (a sampler gap).
@@ -42,9 +43,9 @@ class Chart:
     png: bytes
 
 
-def run_charts(run: Run) -> tuple[Chart, ...]:
+def run_charts(run: RecordedRun) -> tuple[Chart, ...]:
     """Every chart the run has data for, in reading order."""
-    makers: tuple[Callable[[Run], Chart | None], ...] = (
+    makers: tuple[Callable[[RecordedRun], Chart | None], ...] = (
         load_curve_chart,
         users_rps_chart,
         latency_chart,
@@ -54,7 +55,7 @@ def run_charts(run: Run) -> tuple[Chart, ...]:
     return tuple(chart for make in makers if (chart := make(run)) is not None)
 
 
-def load_curve_chart(run: Run) -> Chart | None:
+def load_curve_chart(run: RecordedRun) -> Chart | None:
     if len([s for s in run.steps if s.rps is not None]) < 1:
         return None
     return Chart(
@@ -66,7 +67,7 @@ def load_curve_chart(run: Run) -> Chart | None:
     )
 
 
-def users_rps_chart(run: Run) -> Chart | None:
+def users_rps_chart(run: RecordedRun) -> Chart | None:
     rps = run.rps or run.latency.buckets(1.0, len)
     if not rps and not run.users:
         return None
@@ -105,7 +106,7 @@ def users_rps_chart(run: Run) -> Chart | None:
     )
 
 
-def latency_chart(run: Run) -> Chart | None:
+def latency_chart(run: RecordedRun) -> Chart | None:
     if not run.latency:
         return None
     fig, (ax,) = style.figure(3.0)
@@ -146,7 +147,7 @@ def latency_chart(run: Run) -> Chart | None:
     )
 
 
-def latency_lines(run: Run, width: float) -> dict[int, Series]:
+def latency_lines(run: RecordedRun, width: float) -> dict[int, Series]:
     """The latency chart's lines: each drawn percentile (the SLO's p95 among them) of the
     raw response times per `width`-second window from the load start, nearest-rank."""
     return {
@@ -154,7 +155,7 @@ def latency_lines(run: Run, width: float) -> dict[int, Series]:
     }
 
 
-def alarm_line(run: Run, metric: str) -> tuple[Alarm, np.ndarray, np.ndarray] | None:
+def alarm_line(run: RecordedRun, metric: str) -> tuple[Alarm, np.ndarray, np.ndarray] | None:
     """The service line of a utilization chart when an alarm watches `metric`: the alarm,
     and the stairs' edges (epoch seconds) and values, one stair per datapoint it evaluated
     (its statistic per period over the raw samples; NaN where a period had none)."""
@@ -165,7 +166,7 @@ def alarm_line(run: Run, metric: str) -> tuple[Alarm, np.ndarray, np.ndarray] | 
     return watched, edges, values
 
 
-def cpu_chart(run: Run) -> Chart | None:
+def cpu_chart(run: RecordedRun) -> Chart | None:
     return _utilization_chart(
         run,
         metric=names.CPU_UTILIZATION,
@@ -177,7 +178,7 @@ def cpu_chart(run: Run) -> Chart | None:
     )
 
 
-def memory_chart(run: Run) -> Chart | None:
+def memory_chart(run: RecordedRun) -> Chart | None:
     return _utilization_chart(
         run,
         metric=names.MEMORY_UTILIZATION,
@@ -190,7 +191,7 @@ def memory_chart(run: Run) -> Chart | None:
 
 
 def _utilization_chart(
-    run: Run,
+    run: RecordedRun,
     *,
     metric: str,
     tasks: Mapping[str, Series],
@@ -291,7 +292,7 @@ def _stairs(view: Sequence[Datapoint], period: float) -> tuple[np.ndarray, np.nd
     return first + period * np.arange(slots + 1), values
 
 
-def _frame(ax: Axes, run: Run, label_steps: bool) -> None:
+def _frame(ax: Axes, run: RecordedRun, label_steps: bool) -> None:
     t0 = run.origin
     bands = [
         (s.start - t0, s.end - t0, f"{s.users} users")
@@ -299,6 +300,7 @@ def _frame(ax: Axes, run: Run, label_steps: bool) -> None:
         if s.start is not None and s.end is not None
     ]
     style.step_bands(ax, bands, label=label_steps)
+    shade_faults(ax, fault_windows(run.path), t0)  # `run --fault`: each fault's window
     if run.load_end is not None and run.end > run.load_end + 1:
         ax.axvline(run.load_end - t0, color=style.TEXT, linestyle=":", linewidth=1)
         ax.annotate(
@@ -317,7 +319,7 @@ def _percentile(p: float) -> Callable[[Sequence[float]], float]:
     return lambda values: percentile(sorted(values), p)
 
 
-def _bucket_width(run: Run) -> float:
+def _bucket_width(run: RecordedRun) -> float:
     """Percentile windows: about 60 across the run, at least 5 s so low loads have samples."""
     span = max(1.0, run.end - run.origin)
     return next((w for w in (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0) if span / w <= 60), 600.0)

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from rightsizer.analysis.comparison import Comparison, Estimate, Measure, StepComparison
-from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.recorded_run import RecordedRun
 from rightsizer.metrics.statistics import percentile
 from rightsizer.report import format as fmt
 from rightsizer.report import style
@@ -19,7 +19,7 @@ from rightsizer.report import style
 P95_WINDOW_S = 5.0
 
 
-def timelines(a: Run, b: Run) -> bytes:
+def timelines(a: RecordedRun, b: RecordedRun) -> bytes:
     """Three stacked panels sharing the time axis."""
     fig, (rps_ax, p95_ax, cpu_ax) = style.figure(6.6, rows=3, share_x=True)
     latencies: list[float] = []

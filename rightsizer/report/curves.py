@@ -15,15 +15,15 @@ from collections.abc import Sequence
 from matplotlib.axes import Axes
 
 from rightsizer.analysis.answer import Answer
-from rightsizer.analysis.knee import find_knee
-from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.limit import limit_of_steps
+from rightsizer.analysis.recorded_run import RecordedRun
 from rightsizer.analysis.slo_limit import users_at_slo
 from rightsizer.analysis.step_points import load_points
 from rightsizer.report import format as fmt
 from rightsizer.report import style
 
 
-def load_curves(runs: Sequence[tuple[Run, str, str]], annotate: bool = True) -> bytes:
+def load_curves(runs: Sequence[tuple[RecordedRun, str, str]], annotate: bool = True) -> bytes:
     """PNG of both panels for (run, colour, label) triples."""
     fig, (left, right) = style.figure(3.4, columns=2)
     top_users = max((s.users for run, _, _ in runs for s in run.steps), default=1)
@@ -46,7 +46,7 @@ def load_curves(runs: Sequence[tuple[Run, str, str]], annotate: bool = True) -> 
     return style.png(fig)
 
 
-def _throughput(ax: Axes, run: Run, colour: str, label: str, annotate: bool) -> None:
+def _throughput(ax: Axes, run: RecordedRun, colour: str, label: str, annotate: bool) -> None:
     points = load_points(run.steps)
     if not points:
         return
@@ -58,7 +58,7 @@ def _throughput(ax: Axes, run: Run, colour: str, label: str, annotate: bool) -> 
         linewidth=2,
         label=label,
     )
-    knee = find_knee(points)
+    knee = limit_of_steps(run.steps, run.slo).knee  # the answer's knee: the judged steps'
     if knee is None or not annotate:
         return
     right_end = max(p.users for p in points) * 1.08
@@ -89,7 +89,9 @@ def _throughput(ax: Axes, run: Run, colour: str, label: str, annotate: bool) -> 
     )
 
 
-def _p95(ax: Axes, run: Run, colour: str, label: str, *, annotate: bool, position: int) -> None:
+def _p95(
+    ax: Axes, run: RecordedRun, colour: str, label: str, *, annotate: bool, position: int
+) -> None:
     points = sorted((s.users, s.p95_ms) for s in run.steps if s.p95_ms is not None)
     if not points:
         return

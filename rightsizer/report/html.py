@@ -19,14 +19,16 @@ from typing import Any
 import jinja2
 
 from rightsizer import __version__
+from rightsizer.alarms.agreement import AGREEMENT_FILE, AlarmAgreement
 from rightsizer.analysis.answer import Answer
 from rightsizer.analysis.comparison import Comparison, Measure, compare_runs
-from rightsizer.analysis.recorded_run import Run, load_run
+from rightsizer.analysis.recorded_run import RecordedRun, load_run
 from rightsizer.errors import UsageError
 from rightsizer.manifest import Manifest
 from rightsizer.report import cards, compare_charts, curves, style, summary
 from rightsizer.report import format as fmt
 from rightsizer.report.charts import Chart, run_charts
+from rightsizer.report.faults import faults_view
 from rightsizer.rundir import ANSWER, CHARTS, COMPARE, REPORT, write_atomic, write_json
 
 
@@ -57,7 +59,7 @@ class Written:
 
 
 def write_report(
-    run_path: Path, answer: Answer | None = None, *, run: Run | None = None
+    run_path: Path, answer: Answer | None = None, *, run: RecordedRun | None = None
 ) -> Written:
     """(Re)build report.html and charts/*.png of one run directory. An `answer` is kept as
     answer.json beside it; without one, an answer.json from an earlier call is used. `run`:
@@ -89,7 +91,7 @@ def _read_answer(path: Path) -> Answer | None:
         raise UsageError(f"{path}: not a valid answer ({exc}); delete it to rebuild") from None
 
 
-def render_report(run: Run, charts: tuple[Chart, ...], answer: Answer | None = None) -> str:
+def render_report(run: RecordedRun, charts: tuple[Chart, ...], answer: Answer | None = None) -> str:
     """The report page of `run` as HTML text."""
     return (
         _templates()
@@ -108,9 +110,33 @@ def render_report(run: Run, charts: tuple[Chart, ...], answer: Answer | None = N
             columns=summary.COLUMNS,
             steps=summary.step_rows(run),
             alarms=summary.alarm_rows(run),
+            deployed=deployed_alarm_view(run.path),
+            faults=faults_view(run.path),
             manifest=json.dumps(_as_written(run.manifest), indent=2, default=str),
         )
     )
+
+
+def deployed_alarm_view(run_path: Path | None) -> dict[str, Any] | None:
+    """cloudwatch_alarm.json (run --deployed-alarm) for the page: CloudWatch's transitions
+    next to rightsizer's, each difference explained; None without the file."""
+    path = None if run_path is None else run_path / AGREEMENT_FILE
+    if path is None or not path.is_file():
+        return None
+    try:
+        agreement = AlarmAgreement.from_json(json.loads(path.read_text()))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UsageError(f"{path}: not a valid alarm comparison ({exc})") from None
+
+    def when(t: float | None) -> str:
+        return fmt.NONE if t is None else fmt.utc(t)
+
+    rows = [
+        {"state": r.new_state, "cloudwatch": when(r.cloudwatch_time),
+         "rightsizer": when(r.rightsizer_time), "agree": r.agree, "note": r.note}
+        for r in agreement.rows
+    ]  # fmt: skip
+    return {"summary": agreement.summary(), "error": agreement.history_error, "rows": rows}
 
 
 def threshold_view(answer: Answer | None) -> dict[str, Any] | None:
@@ -140,7 +166,7 @@ def threshold_view(answer: Answer | None) -> dict[str, Any] | None:
     return {"chart": chart, "rows": rows}
 
 
-def _run_facts(run: Run) -> dict[str, Any]:
+def _run_facts(run: RecordedRun) -> dict[str, Any]:
     """The header line: what the load went to (manifest["target"]), steps, time, URL."""
     users = ", ".join(str(s.users) for s in run.steps) or "–"
     return {
@@ -160,7 +186,11 @@ def _as_written(manifest: Manifest) -> dict[str, Any]:
 
 
 def write_comparison(
-    a_path: Path, b_path: Path, out: Path | None = None, *, runs: tuple[Run, Run] | None = None
+    a_path: Path,
+    b_path: Path,
+    out: Path | None = None,
+    *,
+    runs: tuple[RecordedRun, RecordedRun] | None = None,
 ) -> tuple[Path, Comparison]:
     """compare.html of run B against run A (default: inside run B's directory); `runs`: both
     already loaded."""
@@ -171,7 +201,7 @@ def write_comparison(
     return target, comparison
 
 
-def render_comparison(a: Run, b: Run, comparison: Comparison) -> str:
+def render_comparison(a: RecordedRun, b: RecordedRun, comparison: Comparison) -> str:
     bars = compare_charts.step_bars(comparison, a.slo.p95_ms)
     charts = [
         Chart(
@@ -229,7 +259,7 @@ def headlines(comparison: Comparison) -> list[str]:
     ]
 
 
-def left_out(a: Run, b: Run, comparison: Comparison) -> dict[str, str]:
+def left_out(a: RecordedRun, b: RecordedRun, comparison: Comparison) -> dict[str, str]:
     """Why a part of the page is left out, one line each (keyed by the part): the per-step
     table and bars without a shared users count; the per-task columns when a task count is
     unknown (an external target)."""
@@ -248,7 +278,7 @@ def left_out(a: Run, b: Run, comparison: Comparison) -> dict[str, str]:
     return reasons
 
 
-def _users(run: Run) -> str:
+def _users(run: RecordedRun) -> str:
     return ", ".join(str(u) for u in sorted({s.users for s in run.steps})) or "no steps"
 
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from rightsizer.analysis.bottleneck import Part, name_bottleneck
 from rightsizer.analysis.limit import LimitPoint, Verdict, limit_of_steps, settled
-from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.recorded_run import RecordedRun
 from rightsizer.analysis.slo_limit import MEASURED, breaches
-from rightsizer.analysis.step_points import Step
-from rightsizer.analysis.target import UNCAPPED, RunTarget, TargetKind, plural
+from rightsizer.analysis.target import UNCAPPED, RecordedTarget, TargetKind, plural
 from rightsizer.report import format as fmt
+from rightsizer.stepsfile import Step
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _f(value: int | None) -> float | None:
     return None if value is None else float(value)
 
 
-def step_rows(run: Run) -> list[dict[str, Any]]:
+def step_rows(run: RecordedRun) -> list[dict[str, Any]]:
     """One row per step in run order: cells, the limit rule's verdict (the SLO, nothing
     served, past the knee; a step left for its repeat is not judged), per-request-name
     details."""
@@ -101,6 +101,7 @@ def step_rows(run: Run) -> list[dict[str, Any]]:
                 "slo_reason": "; ".join(breaches(step, run.slo)),
                 "slo_tone": "" if judged is Verdict.UNKNOWN else "bad" if judged.bad else "good",
                 "generator_bound": step.generator_bound,
+                "lost_workers": ", ".join(step.lost_workers),
                 "start": fmt.clock(step.start - run.origin) if step.start is not None else "–",
                 "requests": [
                     {
@@ -115,9 +116,28 @@ def step_rows(run: Run) -> list[dict[str, Any]]:
                     }
                     for r in step.requests
                 ],
+                "arrival": _arrival(step),
             }
         )
     return rows
+
+
+def _arrival(step: Step) -> dict[str, str] | None:
+    """An open-model step's figures as the report shows them (None: a closed-model step)."""
+    a = step.arrival
+    if a is None:
+        return None
+    return {
+        "rate": fmt.rps(a.intended_rate),
+        "achieved": fmt.rps(a.achieved_rate),
+        "started": f"{fmt.count(a.iterations_started)} of {fmt.count(a.iterations_due)}",
+        "late": fmt.count(a.late_starts),
+        "dropped": fmt.count(a.dropped_starts),
+        "needed": fmt.count(a.users_needed),
+        "p95": fmt.ms(step.p95_ms),
+        "corrected_p95": fmt.ms(a.corrected_p95_ms),
+        "corrected_max": fmt.ms(a.corrected_max_ms),
+    }
 
 
 def _verdict_text(verdict: Verdict, which: str, repeated: bool) -> str:
@@ -128,7 +148,7 @@ def _verdict_text(verdict: Verdict, which: str, repeated: bool) -> str:
     return "–" if verdict is Verdict.UNKNOWN else verdict.value
 
 
-def headline(run: Run) -> list[tuple[str, bool]]:
+def headline(run: RecordedRun) -> list[tuple[str, bool]]:
     """One sentence in (text, bold) pieces: what the target was (from manifest["target"],
     never the settings' defaults), where its limit lies (the one rule's last good and first
     bad step), the knee and what limits."""
@@ -163,7 +183,7 @@ def headline(run: Run) -> list[tuple[str, bool]]:
     return parts
 
 
-def _who(target: RunTarget) -> list[tuple[str, bool]]:
+def _who(target: RecordedTarget) -> list[tuple[str, bool]]:
     if target.kind is TargetKind.HOST:
         return [("An external target", True), (" (tasks unknown)", False)]
     if target.kind is TargetKind.UNKNOWN or target.tasks is None:
@@ -174,7 +194,7 @@ def _who(target: RunTarget) -> list[tuple[str, bool]]:
     return [(tasks, True), (f" ({target.caps})", False)]
 
 
-def alarm_rows(run: Run) -> list[dict[str, Any]]:
+def alarm_rows(run: RecordedRun) -> list[dict[str, Any]]:
     """Each alarm's definition in words and its transitions with reasons."""
     rows = []
     for alarm in run.alarms:

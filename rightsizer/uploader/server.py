@@ -28,7 +28,8 @@ from starlette.types import ASGIApp
 from rightsizer.config import Settings
 from rightsizer.errors import UsageError
 from rightsizer.uploader.app import create_app
-from rightsizer.uploader.database import describe
+from rightsizer.uploader.database import Database, describe
+from rightsizer.uploader.prefork import run_workers
 
 GRACEFUL_SHUTDOWN_S = 10
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -128,23 +129,57 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
-def serve(settings: Settings, *, host: str, port: int, announce: TextIO | None = None) -> None:
-    """Serve until SIGTERM or SIGINT; raises RightsizerError when it cannot start."""
+def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    announce: TextIO | None = None,
+    workers: int = 1,
+) -> int:
+    """Serve until SIGTERM or SIGINT; the exit code (0: stopped as asked). Raises
+    RightsizerError when it cannot start. `workers` > 1 forks that many processes on the one
+    socket (rightsizer.uploader.prefork), after the schema exists, so they do not race to
+    create it."""
     announce = announce or sys.stdout
     logging.getLogger("python_multipart").setLevel(logging.ERROR)
     with _stop_raises():
         try:
             with bind(host, port) as sock:
+                if workers > 1:
+                    _create_schema(settings)
+                    _announce(sock, settings, announce, f", {workers} workers")
+                    return run_workers(workers, lambda: _serve_on(sock, settings))
                 app = create_app(settings)
-                print(
-                    f"uploader listening on {url_of(sock)} (db {describe(settings.db)}, "
-                    f"data {settings.data_dir})",
-                    file=announce,
-                    flush=True,
-                )
+                _announce(sock, settings, announce)
                 UploaderServer(make_config(app, settings)).run(sockets=[sock])
         except _Stopped:
-            return
+            return 0
+    return 0
+
+
+def _announce(sock: socket.socket, settings: Settings, announce: TextIO, extra: str = "") -> None:
+    print(
+        f"uploader listening on {url_of(sock)} (db {describe(settings.db)}, "
+        f"data {settings.data_dir}{extra})",
+        file=announce,
+        flush=True,
+    )
+
+
+def _create_schema(settings: Settings) -> None:
+    """The tables, made once before the workers fork; the engine is closed again so that no
+    connection crosses the fork."""
+    db = Database(settings.db)
+    try:
+        db.create_schema()
+    finally:
+        db.dispose()
+
+
+def _serve_on(sock: socket.socket, settings: Settings) -> None:
+    """One worker: its own app, database engine and event loop, on the shared socket."""
+    UploaderServer(make_config(create_app(settings), settings)).run(sockets=[sock])
 
 
 @contextlib.contextmanager

@@ -93,6 +93,16 @@ def test_missing_decides_on_the_real_datapoints_when_they_suffice() -> None:
     assert run("----X", m=3, previous=INSUFFICIENT) is INSUFFICIENT
 
 
+def test_missing_goes_to_alarm_when_the_oldest_breach_is_m_periods_old() -> None:
+    # CloudWatch's rule against premature transitions (alarm-semantics.md, "missing").
+    assert run("--X--", m=3, previous=OK) is ALARM
+    assert run("---X-", m=2, previous=OK) is ALARM  # 2 periods old, M = 2
+    assert run("---X-", m=3, previous=OK) is OK  # only 2 old: not yet
+    assert run("--X-0", m=2, previous=OK) is OK  # a newer datapoint is good
+    assert run("--XX-", m=3, previous=INSUFFICIENT) is ALARM
+    assert run("--X--", m=3, treat="ignore", previous=OK) is OK  # ignore keeps
+
+
 def test_ignore_keeps_the_state_when_datapoints_are_missing() -> None:
     for previous in AlarmState:
         assert run("-----", treat="ignore", previous=previous) is previous
@@ -111,14 +121,15 @@ def test_a_kept_state_keeps_its_reason() -> None:
 @pytest.mark.parametrize(
     ("pattern", "missing", "ignore", "breaching", "not_breaching"),
     [
-        # The CloudWatch user guide's table for N = M = 3 (range 5); "keep" = the current state.
+        # The CloudWatch user guide's table ("Configuring how CloudWatch alarms treat missing
+        # data"), every row, N = M = 3 (range 5); "keep" = "Retain current state".
         ("0-X-X", OK, OK, OK, OK),
         ("----0", OK, OK, OK, OK),
         ("-----", INSUFFICIENT, "keep", ALARM, OK),
         ("0XX-X", ALARM, ALARM, ALARM, ALARM),
-        # CloudWatch's MISSING column says ALARM here ("premature alarm" logic); the spec says
-        # ALARM needs M breaching, so rightsizer keeps the state (see the report).
-        ("--X--", "keep", "keep", ALARM, OK),
+        # The rule against premature transitions: the lone breaching datapoint is 3 = M
+        # periods old and nothing newer is real, so `missing` goes to ALARM.
+        ("--X--", ALARM, "keep", ALARM, OK),
     ],
 )
 def test_the_cloudwatch_missing_data_table(
@@ -206,7 +217,7 @@ def test_m_of_n_counts_match_a_brute_force_check(
 # -- brute force: windows with missing periods, under each TreatMissingData ---------------------
 
 
-def brute_force(
+def brute_force(  # noqa: PLR0911 (one return a rule, like the spec's list)
     periods: list[float | None],
     *,
     n: int,
@@ -229,7 +240,18 @@ def brute_force(
         return INSUFFICIENT if treat == "missing" else previous
     if bad >= m:
         return ALARM
-    return OK if bad + missing < m else previous
+    if bad + missing < m:
+        return OK
+    if treat == "missing":
+        # Premature-transition rule: ages run N (oldest of the window) down to 1 (newest).
+        aged = [(a, v) for a, v in zip(range(n, 0, -1), recent, strict=True) if v is not None]
+        breaching_ages = [a for a, v in aged if v > threshold]
+        good_ages = [a for a, v in aged if v <= threshold]
+        oldest = max(breaching_ages, default=0)
+        premature_alarm = bool(breaching_ages) and oldest >= m
+        if premature_alarm and all(a > oldest for a in good_ages):
+            return ALARM
+    return previous
 
 
 @settings(max_examples=500)  # cheap examples; the rarer M-of-N corners need many

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from rightsizer.alarms.definition import AlarmDefinition
-from rightsizer.alarms.export import export, prometheus_name, snake_case, yaml_lines
+from rightsizer.alarms.export import export, prometheus_name, snake_case
 from rightsizer.metrics import names
+from rightsizer.yaml_text import yaml_lines
 from tests.alarms.helpers import definition
 
 yaml = pytest.importorskip("yaml")  # PyYAML comes with uvicorn[standard]; used to read back

@@ -11,13 +11,15 @@ import pytest
 
 from rightsizer.alarms.replay import (
     ReplayGrid,
-    RunFacts,
+    ReplayInput,
     base_alarm,
+    read_run,
     recommend,
     replay,
     replay_facts,
 )
 from rightsizer.errors import UsageError
+from rightsizer.metrics.store import MetricKey, MetricStore, Sample
 from rightsizer.rundir import RunDir, write_json
 from rightsizer.slo import Slo
 from rightsizer.stepsfile import Step
@@ -93,9 +95,9 @@ def step(start: float, p95_ms: float | None, fail_ratio: float | None = 0.0) -> 
 
 def facts(
     values: Sequence[float], steps: tuple[Step, ...], period: int = 10, slo: Slo | None = None
-) -> RunFacts:
+) -> ReplayInput:
     samples = tuple((T0 + period * i + 1, v) for i, v in enumerate(values))
-    return RunFacts(T0, T0 + period * len(values), steps, samples, slo or Slo())
+    return ReplayInput(T0, T0 + period * len(values), steps, samples, slo or Slo())
 
 
 def test_flaps_count_returns_to_alarm_after_the_first() -> None:
@@ -194,3 +196,24 @@ def test_bad_steps_and_missing_series(tmp_path: Path) -> None:
         replay(run, grid)
     with pytest.raises(UsageError, match="not a run directory"):
         RunDir.open(tmp_path / "nowhere")
+
+
+def test_an_alarm_on_cloudwatch_s_maximum_reads_the_maximum_series(tmp_path: Path) -> None:
+    """A run against ECS (`run --ecs`) stored CloudWatch's Average under CloudWatch's names
+    and its Maximum with a Statistic dimension: an alarm reads the series of its statistic."""
+    run = make_run(tmp_path)
+    ecs = {"ClusterName": "seed", "ServiceName": "uploader"}
+    average = MetricKey.from_parts("AWS/ECS", "CPUUtilization", ecs)
+    maximum = MetricKey.from_parts("AWS/ECS", "CPUUtilization", {**ecs, "Statistic": "Maximum"})
+    with MetricStore(run.metrics_path) as store:
+        store.put_many(
+            [Sample(average, T0 + 60 * i + 30, 10.0, "Percent") for i in range(5)]
+            + [Sample(maximum, T0 + 60 * i + 30, 90.0, "Percent") for i in range(5)]
+        )
+    dimensions = [{"Name": k, "Value": v} for k, v in ecs.items()]
+    alarm = {"Namespace": "AWS/ECS", "Dimensions": dimensions}
+    assert {v for _, v in read_run(run, definition(**alarm, Statistic="Maximum")).samples} == {90.0}
+    assert {v for _, v in read_run(run, definition(**alarm)).samples} == {10.0}
+    # a local fleet's samples (no such series): every statistic is computed from them
+    local = read_run(run, definition(Statistic="Maximum")).samples
+    assert local and {v for _, v in local} - {10.0, 90.0}

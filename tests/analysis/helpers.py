@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from rightsizer.analysis.recorded_run import Run
-from rightsizer.analysis.step_points import Step
-from rightsizer.analysis.target import RunTarget
+from rightsizer.analysis.recorded_run import RecordedRun
+from rightsizer.analysis.target import RecordedTarget
 from rightsizer.manifest import Manifest
 from rightsizer.slo import Slo
+from rightsizer.stepsfile import Step
 
 T0 = 1_800_000_000.0
 
@@ -40,15 +40,15 @@ def fleet(tasks: int = 1, capped: bool = True) -> dict[str, Any]:
     }
 
 
-def run_of(steps: list[Step], slo: Slo | None = None, **fields: Any) -> Run:
+def run_of(steps: list[Step], slo: Slo | None = None, **fields: Any) -> RecordedRun:
     target = fields.pop("target", None) or fleet(fields.pop("tasks", 1))
     manifest = {"label": "test", "target": target, **fields.pop("manifest_extra", {})}
-    return Run(
+    return RecordedRun(
         "test",
         Manifest.from_json(manifest),
         tuple(steps),
         slo or Slo(),
-        target=RunTarget.from_json(target),
+        target=RecordedTarget.from_json(target),
         **fields,
     )
 

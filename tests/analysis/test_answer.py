@@ -10,7 +10,8 @@ from rightsizer.alarms.history import HistoryItem
 from rightsizer.analysis.answer import Answer, build_answer
 from rightsizer.analysis.knee import find_knee
 from rightsizer.analysis.recorded_run import Alarm, load_run
-from rightsizer.analysis.step_points import Step, load_points
+from rightsizer.analysis.step_points import load_points
+from rightsizer.stepsfile import Step
 from tests.analysis.helpers import T0, fixture_run, fleet, run_of, step
 
 
@@ -34,18 +35,27 @@ def test_the_answer_is_made_of_the_runs_figures() -> None:
         tasks=4,
     )
     answer = build_answer(one, four)
-    # SLO p95 < 1000 ms breaks between 40 users (600 ms) and 80 (2600 ms): 40 + 40 x 400/2000.
+    # SLO p95 < 1000 ms breaks between 40 users (600 ms) and 80 (2600 ms), at 40 + 40 x
+    # 400/2000 = 48; the line 0.5 rps per user meets the 22 rps plateau at 44 users, first.
     assert (answer.users_low, answer.users_high) == (40, 80)
-    assert answer.users_per_task == 48 and answer.users_interpolated
-    assert answer.cpu_at_slo == pytest.approx(83.8)  # 80% + 19 points x 8/40 at 48 users
-    # The line 0.5 rps per user meets the 22 rps plateau at 44 users.
     assert answer.knee_reached and answer.knee_users == 44
-    # 2000 users, 30% headroom: 48 x 0.7 = 33.6 users per task, so 60 tasks.
-    assert answer.tasks_needed == 60
+    assert answer.users_per_task == 44 and answer.users_at_knee and not answer.users_interpolated
+    assert answer.cpu_at_slo == pytest.approx(81.9)  # 80% + 19 points x 4/40 at 44 users
+    # 2000 users, 30% headroom: 44 x 0.7 = 30.8 users per task, so 65 tasks.
+    assert answer.tasks_needed == 65
     # Peaks 80 / 22 rps; Amdahl (kappa 0): 4 / (1 + 3 sigma) = 80/22 gives sigma = 0.1/3.
     assert answer.scaling_tasks == (1, 4) and answer.throughput_ratio == 3.64
     assert answer.usl_kappa == 0.0 and answer.usl_sigma == pytest.approx(0.1 / 3, abs=0.001)
     assert answer.limiting_part == "tasks' CPU"  # 99% of the reservation at the top step
+
+
+def test_where_the_slo_breaks_before_the_knee_the_slo_is_the_limit() -> None:
+    # As BREAKING, but 900 ms at 40 users: the SLO breaks at 40 + 40 x 100/1700 = 42.4 users,
+    # before the knee at 44.
+    early = [dataclasses.replace(s, p95_ms=900.0) if s.users == 40 else s for s in BREAKING]
+    answer = build_answer(run_of(early, tasks=1))
+    assert answer.knee_users == 44
+    assert answer.users_per_task == 42 and answer.users_interpolated and not answer.users_at_knee
 
 
 def test_peaks_below_the_knee_say_nothing_of_scaling() -> None:
@@ -119,7 +129,7 @@ def test_users_are_divided_by_the_fleet_s_task_count() -> None:
     four = build_answer(run_of(BREAKING, tasks=4))
     assert one.users_per_task is not None and four.users_per_task is not None
     assert four.users_per_task == math.floor(one.users_per_task / 4)
-    assert one.users_interpolated and "interpolated" in one.lines()[0]
+    assert one.users_at_knee and "the knee" in one.lines()[0]
 
 
 def test_an_external_target_gets_no_per_task_figures() -> None:
@@ -189,8 +199,8 @@ def test_a_fleet_that_broke_its_slo_counts_as_measured_for_the_usl() -> None:
 
 
 def test_an_slo_held_past_the_knee_gives_the_knee() -> None:
-    """Short steps end before the queue past the knee breaks the SLO: the answer takes the
-    knee, not the most users that happened to stay within it."""
+    """Past the knee each added user only waits, though a closed test's SLO may hold there:
+    the answer takes the knee, not the most users that happened to stay within it."""
     held = [dataclasses.replace(s, p95_ms=300.0, cpu_utilization=90.0) for s in saturating(1)]
     answer = build_answer(run_of(held))
     knee = find_knee(load_points(held))
@@ -202,5 +212,5 @@ def test_an_slo_held_past_the_knee_gives_the_knee() -> None:
         f"5-20 (last good step to first bad step; ≈ {answer.users_per_task} the knee)"
         in (answer.lines()[0])
     )
-    assert any("past the knee" in note for note in answer.notes)
+    assert any("taken at the knee, before the SLO broke" in note for note in answer.notes)
     assert Answer.from_json(answer.to_json()) == answer

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from rightsizer.analysis.answer import Answer, build_answer
-from rightsizer.analysis.recorded_run import Run, load_run
+from rightsizer.analysis.recorded_run import RecordedRun, load_run
 from tests.analysis.helpers import fixture_run
 
 PINNED = Path(__file__).resolve().parent / "fixtures" / "answers.json"
 
 
-def _cases(one: Run, four: Run) -> dict[str, Answer]:
+def _cases(one: RecordedRun, four: RecordedRun) -> dict[str, Answer]:
     return {
         "one": build_answer(one),
         "four": build_answer(four),

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from rightsizer.analysis.comparison import Measure, by_sent_time, compare_runs
-from rightsizer.analysis.recorded_run import Run
+from rightsizer.analysis.recorded_run import RecordedRun
 from rightsizer.analysis.time_series import Series
 from rightsizer.metrics.statistics import percentile
 from tests.analysis.helpers import T0, run_of, step
 
 
-def synthetic(users: int, median_ms: float, rate: float, seed: int) -> Run:
+def synthetic(users: int, median_ms: float, rate: float, seed: int) -> RecordedRun:
     """One 60 s step whose requests arrive `rate` a second with lognormal response times."""
     rng = np.random.default_rng(seed)
     sent = np.sort(rng.uniform(T0, T0 + 60, int(rate * 60)))

@@ -15,24 +15,23 @@ from hypothesis import strategies as st
 from rightsizer.analysis.answer import build_answer
 from rightsizer.analysis.knee import find_knee
 from rightsizer.analysis.limit import (
-    SETTLE_MIN_ANSWERS,
-    SETTLE_RATIO,
     Halves,
     LimitPoint,
     Verdict,
+    estimate_users,
     judge_limit,
     limit_of_steps,
     settled,
     slo_verdict,
 )
 from rightsizer.analysis.recorded_run import load_run
-from rightsizer.analysis.step_points import LoadPoint, Step
+from rightsizer.analysis.step_points import LoadPoint
 from rightsizer.load.records import RequestRecord
 from rightsizer.load.search import SearchLimits, StepOutcome, UserSearch
 from rightsizer.load.step_stats import ServerSeries, step_stats, step_windows, steps_document
 from rightsizer.report import cards, summary
 from rightsizer.slo import Slo
-from rightsizer.stepsfile import parse_steps
+from rightsizer.stepsfile import Step, parse_steps
 from tests.analysis.helpers import T0, fixture_run, run_of
 
 SLO = Slo(p95_ms=1000.0, failure_pct=1.0)
@@ -77,19 +76,56 @@ def test_past_the_knee_is_what_find_knee_decides() -> None:
     assert (limit.low, limit.high) == (max(u for u in users if u not in bad), min(bad))
 
 
+def test_a_step_past_n_star_is_past_the_knee_though_the_line_tolerated_it() -> None:
+    # 0.6 rps a user to 800 users; 1000 users give 520 rps (87% of the line: close enough to
+    # join it), 1300 give 500 (clearly off). The line's median rate 0.6 meets the 520 rps peak
+    # at N* = 520 / 0.6 = 866.7: 1000 users are past it, though the SLO held there and in
+    # the next run the same users may land on either side of the line's tolerance.
+    users = [100, 200, 300, 400, 500, 600, 700, 800]
+    points = [point(u, i, rps=0.6 * u, requests=None) for i, u in enumerate(users)]
+    points += [point(1000, 8, rps=520.0, requests=None), point(1300, 9, rps=500.0, requests=None)]
+    limit = judge_limit(points, SLO)
+    assert limit.knee is not None and limit.knee.users == pytest.approx(520 / 0.6)
+    assert (limit.low, limit.high) == (800, 1000)
+    assert limit.verdict(points[8]) is Verdict.PAST_KNEE
+    found = estimate_users(limit)
+    assert found.at_knee and found.users == pytest.approx(520 / 0.6)
+
+
+def test_the_knee_or_the_slo_whichever_comes_first() -> None:
+    # linear at 0.5 rps a user to 40 users, flat at 22 rps from 80: N* = 22 / 0.5 = 44
+    def run(p95_at_40: float) -> list[LimitPoint]:
+        return [
+            point(10, 0, rps=5.0, requests=None),
+            point(40, 1, rps=20.0, requests=None, p95_ms=p95_at_40),
+            point(80, 2, rps=22.0, requests=None, p95_ms=2600.0),
+        ]
+
+    # the SLO (1000 ms) breaks at 40 + 40 x 400/2000 = 48 users: the knee came first
+    knee_first = estimate_users(judge_limit(run(600.0), SLO))
+    assert knee_first.at_knee and knee_first.users == pytest.approx(44.0)
+    # ... at 40 + 40 x 100/1700 = 42.4 users: the SLO came first
+    slo_first = estimate_users(judge_limit(run(900.0), SLO))
+    assert slo_first.interpolated and slo_first.users == pytest.approx(40 + 40 * 100 / 1700)
+
+
 def test_the_slo_and_the_knee_bracket_together() -> None:
     points = [point(50, 0), point(100, 1), point(200, 2, p95_ms=1500.0), point(150, 3)]
     limit = judge_limit(points, SLO)
     assert (limit.low, limit.high) == (150, 200) and limit.verdict(points[2]) is Verdict.MISSED
 
 
-def halves(early: float, late: float, count: int = SETTLE_MIN_ANSWERS) -> Halves:
+def halves(early: float, late: float, count: int = 200) -> Halves:
+    """Two halves of a step, each p95 resting on `count` answers (200: the tenth-highest)."""
     return Halves(early, count, late, count)
 
 
 def test_a_rising_p95_on_a_good_step_is_not_settled() -> None:
-    rising = point(300, p95_ms=400.0, halves=halves(200.0, 200.0 * SETTLE_RATIO + 1))
+    # p95 doubled from the first half to the second: the queue was still growing
+    rising = point(300, p95_ms=400.0, halves=halves(200.0, 400.0))
     assert not settled(rising, SLO)
+    # 5% apart: the jitter of a step in a steady state
+    assert settled(dataclasses.replace(rising, halves=halves(200.0, 210.0)), SLO)
     # too few answers in a half to tell, a trend far below the SLO, or a step already bad
     assert settled(dataclasses.replace(rising, halves=halves(200.0, 400.0, 5)), SLO)
     assert settled(point(30, halves=halves(20.0, 60.0)), SLO)

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from rightsizer.analysis.target import RunTarget, TargetKind
+from rightsizer.analysis.target import RecordedTarget, TargetKind
 from rightsizer.manifest import Manifest
 from tests.analysis.helpers import fleet
 
@@ -12,9 +12,9 @@ from tests.analysis.helpers import fleet
 DEFAULTS = {"settings": {"tasks": 1, "cpu": 0.25, "memory": 512}}
 
 
-def target_of(manifest: dict[str, Any]) -> RunTarget:
+def target_of(manifest: dict[str, Any]) -> RecordedTarget:
     """The target as the analysis reads it from a whole manifest.json document."""
-    return RunTarget.from_json(Manifest.from_json(manifest).target)
+    return RecordedTarget.from_json(Manifest.from_json(manifest).target)
 
 
 def test_a_capped_fleet_is_described_by_what_it_reported() -> None:
@@ -33,6 +33,37 @@ def test_a_host_target_has_no_tasks_whatever_the_settings_say() -> None:
     assert target.kind is TargetKind.HOST and target.tasks is None and target.cpu is None
     assert target.summary == "external target, tasks unknown"
     assert "0.25" not in target.caps and "512" not in target.caps
+
+
+def test_an_ecs_service_counts_its_desired_tasks_and_names_the_resolution() -> None:
+    ecs = {
+        "kind": "ecs",
+        "url": "https://uploader.example.com",
+        "tasks": 4,
+        "cloudwatch": {"cluster": "seed", "service": "uploader", "period": 60},
+    }
+    target = target_of({**DEFAULTS, "target": ecs})
+    assert target.kind is TargetKind.ECS and target.tasks == 4 and target.cpu is None
+    assert target.summary == (
+        "4 tasks (ECS service seed/uploader, CloudWatch metrics at 60 s resolution)"
+    )
+
+
+def test_pods_read_from_prometheus_are_counted_as_tasks() -> None:
+    pods = {
+        "kind": "kubernetes",
+        "url": "http://127.0.0.1:8080",
+        "tasks": 3,
+        "prometheus": {"url": "http://127.0.0.1:9090", "pod_selector": 'namespace="shop"',
+                       "step": 15},
+    }  # fmt: skip
+    target = target_of({**DEFAULTS, "target": pods})
+    assert target.kind is TargetKind.KUBERNETES and target.tasks == 3 and target.cpu is None
+    assert target.summary == (
+        '3 tasks (pods {namespace="shop"}, Prometheus metrics at 15 s resolution)'
+    )
+    unknown = target_of({"target": {"kind": "kubernetes", "tasks": None, "prometheus": "x"}})
+    assert unknown.tasks is None and unknown.summary.startswith("tasks unknown (pods {?}")
 
 
 def test_an_uncapped_fleet_says_uncapped() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from rightsizer.rundir import RunDir
 
-pytestmark = [pytest.mark.slow, pytest.mark.cgroups, pytest.mark.haproxy]
+pytestmark = [pytest.mark.slow, pytest.mark.cgroups, pytest.mark.haproxy, pytest.mark.locust]
 
 
 def _ours(pid: int) -> list[psutil.Process]:

@@ -125,12 +125,14 @@ def test_detached_up_status_and_down_leave_nothing(cli: Cli) -> None:
     assert document["url"] in up.stdout and "2 tasks" in up.stdout
     assert httpx.get(document["url"], timeout=5).text == "hello\n"
 
-    def both_healthy() -> bool:
+    def both_healthy_and_sampled() -> bool:
+        # the sampler's first CPU figure needs two readings: it may come after the health checks
         status = cli.run("status", "--json")
         assert status.returncode == 0, status.stderr
-        return bool(json.loads(status.stdout)["healthy_hosts"] == 2)
+        body = json.loads(status.stdout)
+        return bool(body["healthy_hosts"] == 2 and body["tasks"][0]["cpu_utilization"] is not None)
 
-    poll_until(both_healthy, 30, "two healthy hosts in `status`", interval=0.5)
+    poll_until(both_healthy_and_sampled, 30, "two healthy, sampled hosts in `status`", 0.5)
     status = cli.run("status", "--json")
     body = json.loads(status.stdout)
     assert body["url"] == document["url"] and body["healthy_hosts"] == 2

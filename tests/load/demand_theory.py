@@ -34,8 +34,9 @@ from pathlib import Path
 
 from rightsizer.analysis.knee import find_knee
 from rightsizer.analysis.slo_limit import users_at_slo
-from rightsizer.analysis.step_points import Step, load_points
+from rightsizer.analysis.step_points import load_points
 from rightsizer.slo import Slo
+from rightsizer.stepsfile import Step
 
 DEMAND_APP = Path(__file__).with_name("demand_app.py")
 LOCUSTFILE = Path(__file__).with_name("demand_locustfile.py")

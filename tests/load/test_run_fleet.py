@@ -59,6 +59,7 @@ def fleet_gone(finished: Finished) -> None:
     )
 
 
+@pytest.mark.locust
 def test_two_steps_on_the_uploader_match_rows_and_files(run_cli: Any, tmp_path: Path) -> None:
     finished = run_cli("--users", "2,4", "--step-time", "4", "--port", "0", "--cooldown", "2")
     assert finished.returncode == 0, finished.stderr
@@ -80,6 +81,7 @@ def test_two_steps_on_the_uploader_match_rows_and_files(run_cli: Any, tmp_path: 
     fleet_gone(finished)
 
 
+@pytest.mark.locust
 def test_a_second_run_resets_first(run_cli: Any, tmp_path: Path) -> None:
     first = run_cli("--users", "2", "--step-time", "3", "--port", "0", "--cooldown", "0")
     assert first.returncode == 0, first.stderr
@@ -91,6 +93,7 @@ def test_a_second_run_resets_first(run_cli: Any, tmp_path: Path) -> None:
     assert verify(tmp_path)["rows"] == successful_posts(second.steps())
 
 
+@pytest.mark.locust
 def test_a_foreign_locustfile_on_a_task_command(run_cli: Any, tmp_path: Path) -> None:
     locustfile = tmp_path / "reader.py"
     locustfile.write_text(FOREIGN_LOCUSTFILE)
@@ -150,6 +153,7 @@ class Reader(HttpUser):
 """
 
 
+@pytest.mark.locust
 def test_a_service_without_healthz_runs_with_health_path(run_cli: Any, tmp_path: Path) -> None:
     """Python's http.server answers 404 on /healthz: the fleet checks / instead, given as a
     flag here and as the settings file's key in the second run."""

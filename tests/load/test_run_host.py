@@ -24,7 +24,7 @@ from rightsizer.metrics import names
 from rightsizer.metrics.store import MetricKey, MetricStore
 from tests.load.conftest import Finished, Target, signalled_run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.locust]
 POST = "/index.php?action=save"
 
 SLOW_LOCUSTFILE = """

@@ -106,7 +106,8 @@ def test_per_name_figures() -> None:
         "fail_ratio", "rps", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms",
         "cpu_utilization", "cpu_utilization_max", "memory_utilization", "generator_cpu",
         "generator_bound", "p95_early_ms", "answered_early", "p95_late_ms", "answered_late",
-        "requests",
+        "requests", "generator_cpu_by_process", "generator_busy_by_process",
+        "generator_bound_processes", "complete", "lost_workers",
     }  # fmt: skip
 
 

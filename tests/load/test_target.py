@@ -9,8 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,12 +22,15 @@ from rightsizer.errors import UsageError
 from rightsizer.fleet.control_server import ControlServer
 from rightsizer.fleet.ports import is_listening
 from rightsizer.load.target import FleetTarget, HostTarget, fleet_command, fleet_environment
+from rightsizer.metrics import names
 from rightsizer.metrics.prometheus import private_registry
 from rightsizer.metrics.recent import Recent
-from rightsizer.metrics.store import MetricKey, Sample
+from rightsizer.metrics.store import MetricKey, MetricStore, Sample
 from rightsizer.process import running
+from rightsizer.rundir import METRICS
 from tests.load.conftest import clean_env, rightsizer_command
 from tests.load.target_app import serve_in_thread
+from tests.waiting import poll_until
 
 TASK_APP = Path(__file__).parents[1] / "fleet" / "task_app.py"
 LOCUSTFILE = """
@@ -132,14 +134,6 @@ def test_task_cpu_reads_the_latest_samples_not_the_status(
     assert supervisor.returncode == -signal.SIGTERM
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout}s: {what}")
-        time.sleep(0.1)
-
-
 def _descendants(pid: int) -> list[psutil.Process]:
     try:
         return psutil.Process(pid).children(recursive=True)
@@ -159,6 +153,15 @@ def _alive_descendants(pid: int) -> dict[int, list[str]]:
     return found
 
 
+def _requests_counted(run_dir: Path) -> bool:
+    """HAProxy has counted requests to the tasks in the run's metric store: load flows."""
+    if not (run_dir / METRICS).exists():
+        return False
+    with MetricStore(run_dir / METRICS, readonly=True) as store:
+        keys = store.keys(name=names.REQUEST_COUNT)
+        return any(value > 0 for key in keys for _, value in store.samples(key))
+
+
 def _groups_of(pid: int) -> list[Path]:
     hierarchy = detect(Path("/sys/fs/cgroup"))
     return [p for own in hierarchy.own_dirs() for p in own.glob(f"rightsizer-{pid}-*")]
@@ -167,6 +170,7 @@ def _groups_of(pid: int) -> list[Path]:
 @pytest.mark.slow
 @pytest.mark.cgroups
 @pytest.mark.haproxy
+@pytest.mark.locust
 def test_a_sigkilled_run_leaves_no_fleet_worker_or_group(tmp_path: Path) -> None:
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(LOCUSTFILE)
@@ -183,15 +187,15 @@ def test_a_sigkilled_run_leaves_no_fleet_worker_or_group(tmp_path: Path) -> None
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        _wait(lambda: any(out.glob("*/fleet.json")), 90, "the fleet up")
+        poll_until(lambda: any(out.glob("*/fleet.json")), 90, "the fleet up")
         (state_path,) = out.glob("*/fleet.json")
         state = json.loads(state_path.read_text())
 
         def worker_running() -> bool:
             return any("rightsizer.load.worker" in c for c in _alive_descendants(run.pid).values())
 
-        _wait(worker_running, 60, "a Locust worker started")
-        time.sleep(2.0)  # load flowing
+        poll_until(worker_running, 60, "a Locust worker started")
+        poll_until(lambda: _requests_counted(state_path.parent), 60, "requests through HAProxy")
         started = set(_alive_descendants(run.pid))
         assert {state["pid"], state["haproxy_pid"], *(t["pid"] for t in state["tasks"])} <= set(
             started
@@ -205,7 +209,7 @@ def test_a_sigkilled_run_leaves_no_fleet_worker_or_group(tmp_path: Path) -> None
             alive = [pid for pid in started if running(pid)]
             return not alive and not _groups_of(state["pid"]) and not is_listening(port)
 
-        _wait(everything_gone, 15, "tasks, HAProxy, workers, supervisor and groups gone")
+        poll_until(everything_gone, 15, "tasks, HAProxy, workers, supervisor and groups gone")
     finally:
         if run.poll() is None:
             run.kill()

@@ -23,7 +23,7 @@ from rightsizer.analysis.recorded_run import load_run
 from rightsizer.analysis.rig import check_rig
 from tests.load.demand_theory import LOCUSTFILE, Workload, compare, measure_overhead
 
-pytestmark = [pytest.mark.slow, pytest.mark.cgroups, pytest.mark.haproxy]
+pytestmark = [pytest.mark.slow, pytest.mark.cgroups, pytest.mark.haproxy, pytest.mark.locust]
 WORKLOAD = Workload(demand_s=0.020, cap_cores=0.25, think_s=1.0)
 USERS = "6,12,20,30"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rightsizer.errors import UsageError
-from rightsizer.load.ui_steps import STEADY_AFTER, UiSteps, ui_plan
+from rightsizer.load.ui_steps import UiSteps, ui_plan
 
 
 class Clock:
@@ -54,10 +54,10 @@ def test_steady_after_the_first_seconds_of_a_step() -> None:
     steps = UiSteps(lambda: None, clock)
     assert not steps.steady(clock.now)
     steps.begin(5)
-    assert not steps.steady(clock.now + STEADY_AFTER - 1)
-    assert steps.steady(clock.now + STEADY_AFTER)
+    assert not steps.steady(clock.now + 1)  # users still arriving: ramp-up
+    assert steps.steady(clock.now + 60)  # a minute in: the step's steady part
     steps.stopped()
-    assert not steps.steady(clock.now + STEADY_AFTER)
+    assert not steps.steady(clock.now + 60)
 
 
 def test_the_ui_plan_has_no_steps_and_checks_its_values() -> None:

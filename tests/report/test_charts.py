@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rightsizer.analysis.recorded_run import Alarm, Run, load_run
+from rightsizer.analysis.recorded_run import Alarm, RecordedRun, load_run
 from rightsizer.metrics import names
 from rightsizer.metrics.statistics import percentile
 from rightsizer.metrics.store import Datapoint
@@ -56,7 +56,7 @@ def test_alarm_periods_are_shaded_on_the_cpu_chart(one_task: Path) -> None:
 
 
 def test_charts_without_data_are_left_out() -> None:
-    empty = Run("empty")
+    empty = RecordedRun("empty")
     assert run_charts(empty) == ()
     assert users_rps_chart(empty) is None and latency_chart(empty) is None
 

@@ -44,6 +44,7 @@ def counts(done: subprocess.CompletedProcess[str]) -> dict[tuple[str, str], tupl
     return {(e["method"], e["name"]): (e["num_requests"], e["num_failures"]) for e in entries}
 
 
+@pytest.mark.locust
 def test_plain_locust_runs_it_and_each_success_is_one_save(tmp_path: Path) -> None:
     server, served, url = serve_in_thread()
     try:
@@ -58,6 +59,7 @@ def test_plain_locust_runs_it_and_each_success_is_one_save(tmp_path: Path) -> No
     assert stats[("GET", "/index.php")][0] >= served.saves
 
 
+@pytest.mark.locust
 def test_an_answer_that_is_not_the_redirect_is_a_failure(tmp_path: Path) -> None:
     server, served, url = serve_in_thread(save_status=200)
     try:
@@ -73,6 +75,7 @@ def test_an_answer_that_is_not_the_redirect_is_a_failure(tmp_path: Path) -> None
     assert any("expected a 302/303 redirect, got 200" in error for error in errors)
 
 
+@pytest.mark.locust
 def test_a_bad_upload_size_stops_with_a_clear_message(tmp_path: Path) -> None:
     server, _, url = serve_in_thread()
     try:

@@ -4,9 +4,13 @@ that print without end, and failures that leave no trace in the run directory.""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+import signal
 import socket
+import subprocess
 import threading
 import time
 import tracemalloc
@@ -14,11 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from typer.testing import CliRunner
 
 from rightsizer.alarms import history
 from rightsizer.alarms.actions import ActionRunner
+from rightsizer.alarms.command import CommandError, run_command
 from rightsizer.alarms.state import AlarmState
 from rightsizer.alarms.timeline import Transition
 from rightsizer.cli import app
@@ -26,6 +32,7 @@ from rightsizer.errors import AlarmDefinitionError
 from rightsizer.load.alarm_hook import AlarmWatch
 from rightsizer.metrics.store import MetricKey, MetricStore, Sample
 from tests.alarms.helpers import T0, alarm_document, definition
+from tests.waiting import poll_until
 
 # Generous: a loaded machine is slow, but before the fixes these never finished at all.
 SETTLED = 60.0
@@ -272,3 +279,38 @@ def test_an_outcome_that_cannot_be_recorded_does_not_stop_the_actions(
     finally:
         runner.close()
     assert [r.ok for r in runner.results] == [True, True] and after.exists()
+
+
+def test_a_command_followed_no_further_leaves_no_process_behind() -> None:
+    """Whatever goes wrong once the command runs (its output unreadable, an interrupt), its
+    process group is killed and reaped before the error goes on."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def lose_the_output(proc: subprocess.Popen[bytes]) -> None:
+        started.append(proc)
+        assert proc.stdout is not None
+        os.close(proc.stdout.fileno())  # reading it now fails with EBADF
+
+    with pytest.raises(CommandError, match="reading the command's output failed"):
+        run_command("sleep 30", {}, timeout=60.0, started=lose_the_output)
+    assert started[-1].returncode == -signal.SIGKILL
+
+    def interrupt(proc: subprocess.Popen[bytes]) -> None:
+        started.append(proc)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_command("sleep 30 & sleep 30", {}, timeout=60.0, started=interrupt)
+    assert started[-1].returncode == -signal.SIGKILL
+    # the whole group is gone: at most zombies of it wait for init to reap them
+    group = started[-1].pid
+    assert poll_until(lambda: not _alive_in_group(group), timeout=30.0)
+
+
+def _alive_in_group(group: int) -> list[int]:
+    alive = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, ProcessLookupError):
+            if os.getpgid(proc.pid) == group and proc.status() != psutil.STATUS_ZOMBIE:
+                alive.append(proc.pid)
+    return alive

@@ -32,9 +32,9 @@ def test_loopback_gets_none(host: str) -> None:
 
 
 def _run(
-    tmp_path: Path, target: Target, host: str, port: int = 0
+    tmp_path: Path, target: Target, host: str, port: int = 0, *extra: str
 ) -> subprocess.CompletedProcess[str]:
-    args = ["--workers", "1", "--master-bind-host", host, "--master-bind-port", str(port)]
+    args = ["--workers", "1", "--master-bind-host", host, "--master-bind-port", str(port), *extra]
     return subprocess.run(
         rightsizer_command(
             "run", "--host", target.url, "--users", "1", "--step-time", "1", "--cooldown", "0",
@@ -50,12 +50,13 @@ def _run(
 
 
 @pytest.mark.slow
+@pytest.mark.locust
 def test_the_run_warns_on_stderr_and_a_failed_bind_is_one_line(
     tmp_path: Path, target: Target
 ) -> None:
     # An address of no interface here: the warning comes before the bind, which then fails,
     # so nothing listens beyond this machine during the test.
-    done = _run(tmp_path, target, UNREACHABLE)
+    done = _run(tmp_path, target, UNREACHABLE, 0, "--allow-remote-workers")
     assert done.returncode == 2, done.stderr
     lines = done.stderr.splitlines()
     assert [line for line in lines if "no authentication" in line] == [
@@ -66,6 +67,7 @@ def test_the_run_warns_on_stderr_and_a_failed_bind_is_one_line(
 
 
 @pytest.mark.slow
+@pytest.mark.locust
 def test_loopback_gives_no_warning(tmp_path: Path, target: Target) -> None:
     with socket.socket() as busy:  # the bind fails: the test ends before any load
         busy.bind((LOOPBACK, 0))
@@ -74,3 +76,18 @@ def test_loopback_gives_no_warning(tmp_path: Path, target: Target) -> None:
     assert done.returncode == 2, done.stderr
     assert "no authentication" not in done.stderr
     assert "error: --master-bind-host: the master cannot listen there" in done.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", UNREACHABLE])
+def test_a_master_beyond_loopback_without_the_flag_is_refused_before_anything_starts(
+    tmp_path: Path, target: Target, host: str
+) -> None:
+    done = _run(tmp_path, target, host)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: --master-bind-host: {host} is reachable from other machines and Locust's "
+        "worker protocol has no authentication; add --allow-remote-workers (a trusted network "
+        "only) or bind 127.0.0.1"
+    ]
+    assert not (tmp_path / "runs").exists()  # refused before the run directory, the workers
+    assert target.counts.requests == 0

@@ -134,6 +134,7 @@ def verify_for(db: str, data_dir: Path) -> Any:
 
 
 @pytest.mark.slow
+@pytest.mark.locust
 def test_the_seed_locustfile_works_unchanged(
     make_settings: Any, db_url: str, tmp_path: Path
 ) -> None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +21,12 @@ from tests.web.conftest import WebRun, poll_until
 pytestmark = [pytest.mark.slow]
 AUTH = ("ops", "s3cret-pw")
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+def answered(doc: dict[str, Any]) -> int:
+    """Requests Locust counted so far, from its `/stats/requests` document."""
+    (total,) = [row for row in doc["stats"] if row["name"] == "Aggregated"]
+    return int(total["num_requests"])
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -71,6 +77,7 @@ def test_web_flags_without_web_and_a_busy_port_are_usage_errors(tmp_path: Path) 
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.locust
 def test_login_protects_every_route_and_stop_in_the_ui_ends_the_run(
     start_run: Callable[..., WebRun], target: str
 ) -> None:
@@ -114,7 +121,12 @@ def test_login_protects_every_route_and_stop_in_the_ui_ends_the_run(
             "one user running",
         )
         assert requests["extended_stats"] == [{"key": "rightsizer", "data": []}]
-        time.sleep(6.0)  # some seconds of load for the report's charts
+        poll_until(  # some load for the report's charts
+            lambda: browser.get("/stats/requests").json(),
+            lambda doc: answered(doc) >= 3,
+            60,
+            "three answered requests",
+        )
         refused = browser.post("/swarm", data={"user_count": "5", "spawn_rate": "5"}).json()
         assert refused["success"] is False and "run by themselves" in refused["message"]
         assert browser.post("/stop").json()["success"] is True
@@ -130,6 +142,7 @@ def test_login_protects_every_route_and_stop_in_the_ui_ends_the_run(
     assert (run.run_dir() / "report.html").is_file()
 
 
+@pytest.mark.locust
 def test_steps_from_users_run_by_themselves_with_the_ui_watching(
     start_run: Callable[..., WebRun], target: str
 ) -> None:
@@ -148,6 +161,7 @@ def test_steps_from_users_run_by_themselves_with_the_ui_watching(
     assert run.manifest()["stop_reason"] == "completed"
 
 
+@pytest.mark.locust
 def test_users_set_in_the_ui_make_the_steps_and_ctrl_c_writes_the_run(
     start_run: Callable[..., WebRun], target: str
 ) -> None:
@@ -156,16 +170,24 @@ def test_users_set_in_the_ui_make_the_steps_and_ctrl_c_writes_the_run(
     assert ready["state"] == "ready" and ready["user_count"] == 0
     started = httpx.post(run.base + "/swarm", data={"user_count": "2", "spawn_rate": "10"})
     assert started.json()["success"] is True
-    poll_until(
-        lambda: httpx.get(run.base + "/stats/requests").json()["user_count"],
-        lambda users: users == 2,
-        20,
-        "two users",
+    stats = run.base + "/stats/requests"
+    poll_until(  # two users running, and answered: the first step has requests
+        lambda: httpx.get(stats).json(),
+        lambda doc: doc["user_count"] == 2 and answered(doc) >= 1,
+        30,
+        "two users with an answered request",
     )
-    time.sleep(1.5)
     edited = httpx.post(run.base + "/swarm", data={"user_count": "4", "spawn_rate": "10"})
     assert edited.json()["success"] is True
-    time.sleep(2.0)
+    at_four = poll_until(
+        lambda: httpx.get(stats).json(), lambda doc: doc["user_count"] == 4, 20, "four users"
+    )
+    poll_until(  # requests sent after the edit: the second step has some too
+        lambda: answered(httpx.get(stats).json()),
+        lambda count: count >= answered(at_four) + 3,
+        30,
+        "three more answered requests at four users",
+    )
     run.process.send_signal(signal.SIGINT)
     assert run.wait() == 130, run.output()
     steps = run.steps()
@@ -176,6 +198,7 @@ def test_users_set_in_the_ui_make_the_steps_and_ctrl_c_writes_the_run(
     assert manifest["step_time"] == 0.0  # the UI set the steps' lengths
 
 
+@pytest.mark.locust
 def test_a_ui_driven_run_ends_with_stop_and_refuses_a_new_test(
     start_run: Callable[..., WebRun], target: str
 ) -> None:
@@ -187,7 +210,12 @@ def test_a_ui_driven_run_ends_with_stop_and_refuses_a_new_test(
     assert httpx.post(run.base + "/swarm", data={"user_count": "1", "spawn_rate": "1"}).json()[
         "success"
     ]
-    time.sleep(2.0)
+    poll_until(
+        lambda: httpx.get(run.base + "/stats/requests").json(),
+        lambda doc: doc["user_count"] == 1 and answered(doc) >= 1,
+        30,
+        "one user with an answered request",
+    )
     assert httpx.post(run.base + "/stop").json()["success"] is True
     again = httpx.post(run.base + "/swarm", data={"user_count": "1", "spawn_rate": "1"}).json()
     assert again["success"] is False and "this run has ended" in again["message"]

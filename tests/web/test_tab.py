@@ -26,6 +26,7 @@ pytestmark = [
     pytest.mark.cgroups,
     pytest.mark.chromium,
     pytest.mark.haproxy,
+    pytest.mark.locust,
 ]
 TASK_APP = Path(__file__).parents[1] / "fleet" / "task_app.py"
 ALARM = alarm_document(AlarmName="task-cpu-high", Period=10)
