@@ -20,8 +20,10 @@ CPU from the load); a run without them (older, or `--host`) is not judged (`meas
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rightsizer.analysis.recorded_run import RecordedRun
 from rightsizer.analysis.time_series import Series
@@ -133,8 +135,17 @@ def read_figures(run: RecordedRun) -> RigFigures:
         path = RunDir.open(run.path).metrics_path
     except UsageError:
         return RigFigures()  # no longer a run directory: nothing to judge by
-    if not path.is_file():
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
         return RigFigures()
+    return _figures_of(path, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _figures_of(path: Path, stamp: int) -> RigFigures:
+    """`read_figures` of one metrics.db as it was at `stamp` (its mtime): the answer, the
+    bottleneck rule and the demo's conclusion each judge the same run, and read it once."""
     with MetricStore(path, readonly=True) as store:
 
         def series(name: str) -> Iterable[Series]:

@@ -32,25 +32,20 @@ def alarm_history(
 ) -> list[HistoryItem]:
     """The alarm's state transitions stamped within [start, end], oldest first, following
     NextToken."""
-    client = connection.client("cloudwatch")
-    items: list[HistoryItem] = []
-    token: str | None = None
-    while True:
-        args: dict[str, Any] = {
-            "AlarmName": name,
-            "HistoryItemType": "StateUpdate",
-            "StartDate": datetime.fromtimestamp(start, UTC),
-            "EndDate": datetime.fromtimestamp(end, UTC),
-            "ScanBy": "TimestampAscending",
-        }
-        if token:
-            args["NextToken"] = token
-        with aws_errors("DescribeAlarmHistory"):
-            reply = client.describe_alarm_history(**args)
-        items += [_item(name, raw) for raw in reply.get("AlarmHistoryItems", [])]
-        token = reply.get("NextToken")
-        if not token:
-            return sorted(items, key=lambda i: i.timestamp)
+    pages = (
+        connection.client("cloudwatch")
+        .get_paginator("describe_alarm_history")
+        .paginate(
+            AlarmName=name,
+            HistoryItemType="StateUpdate",
+            StartDate=datetime.fromtimestamp(start, UTC),
+            EndDate=datetime.fromtimestamp(end, UTC),
+            ScanBy="TimestampAscending",
+        )
+    )
+    with aws_errors("DescribeAlarmHistory"):
+        items = [_item(name, raw) for reply in pages for raw in reply.get("AlarmHistoryItems", [])]
+    return sorted(items, key=lambda i: i.timestamp)
 
 
 def _item(name: str, raw: dict[str, Any]) -> HistoryItem:

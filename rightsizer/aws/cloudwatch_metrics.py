@@ -217,25 +217,17 @@ def fetch(
     wanted = list(queries)
     found: Series = {q.id: [] for q in wanted}
     for first in range(0, len(wanted), BATCH):
-        batch = [q.request(period) for q in wanted[first : first + BATCH]]
-        token: str | None = None
-        while True:
-            args: dict[str, Any] = {
-                "MetricDataQueries": batch,
-                "StartTime": datetime.fromtimestamp(start, UTC),
-                "EndTime": datetime.fromtimestamp(end, UTC),
-                "ScanBy": "TimestampAscending",
-            }
-            if token:
-                args["NextToken"] = token
-            with aws_errors("GetMetricData"):
-                reply = client.get_metric_data(**args)
-            for result in reply.get("MetricDataResults", []):
-                pairs = zip(result.get("Timestamps", []), result.get("Values", []), strict=True)
-                found.setdefault(result["Id"], []).extend((t.timestamp(), v) for t, v in pairs)
-            token = reply.get("NextToken")
-            if not token:
-                break
+        pages = client.get_paginator("get_metric_data").paginate(
+            MetricDataQueries=[q.request(period) for q in wanted[first : first + BATCH]],
+            StartTime=datetime.fromtimestamp(start, UTC),
+            EndTime=datetime.fromtimestamp(end, UTC),
+            ScanBy="TimestampAscending",
+        )
+        with aws_errors("GetMetricData"):
+            for reply in pages:  # each page a call: NextToken followed by botocore
+                for result in reply.get("MetricDataResults", []):
+                    pairs = zip(result.get("Timestamps", []), result.get("Values", []), strict=True)
+                    found.setdefault(result["Id"], []).extend((t.timestamp(), v) for t, v in pairs)
     return {key: sorted(set(points)) for key, points in found.items()}
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rightsizer.config import flag_name
 from rightsizer.demo.plan import FAULT_STEPS, DemoPlan
@@ -32,6 +34,52 @@ class PhaseResult:
         return self.exit_code == EXIT_INTERRUPTED
 
 
+def run_command(config_file: Path | None, args: Sequence[str]) -> list[str]:
+    """`rightsizer [--config FILE] run ARGS` as a child's command line (this interpreter)."""
+    config = ["--config", str(config_file)] if config_file is not None else []
+    return [sys.executable, "-m", "rightsizer", *config, "run", *args]
+
+
+def add_flags(
+    command: list[str],
+    flags: Sequence[tuple[str, Any]],
+    *,
+    own: Container[str] = (),
+    replace: Container[str] = (),
+) -> None:
+    """Hand the user's settings flags on to `command`: keys in `own` the caller set from its
+    plan (left out); keys in `replace` overwrite the value `command` already gives them."""
+    for key, value in flags:
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        if key in replace:
+            command[command.index(flag_name(key)) + 1] = str(value)
+        elif key not in own:
+            command += [flag_name(key), text]
+
+
+def _fleet_args(plan: DemoPlan, tasks: int, alarm: Path, out: Path, label: str) -> list[str]:
+    """What every phase's run shares: the fleet, its steps' timing, the SLO and the alarm."""
+    return [
+        "--tasks", str(tasks),
+        "--cpu", f"{plan.cpu:g}",
+        "--memory", str(plan.memory),
+        "--port", "0",
+        "--lb", "roundrobin",
+        "--step-time", f"{plan.step_time:g}",
+        "--warmup", f"{plan.warmup:g}",
+        "--slo-p95-ms", f"{plan.slo.p95_ms:g}",
+        "--slo-failures", f"{plan.slo.failure_pct:g}",
+        "--alarm", str(alarm),
+        "--reset",
+        "--out", str(out),
+        "--label", label,
+    ]  # fmt: skip
+
+
+def _label(tasks: int) -> str:
+    return f"{tasks}-task" + ("s" if tasks > 1 else "")
+
+
 def phase_command(
     plan: DemoPlan,
     tasks: int,
@@ -42,33 +90,10 @@ def phase_command(
     config_file: Path | None = None,
 ) -> list[str]:
     """The `rightsizer run` command line of one phase."""
-    command = [sys.executable, "-m", "rightsizer"]
-    if config_file is not None:
-        command += ["--config", str(config_file)]
-    command += [
-        "run",
-        "--users", "auto",
-        "--tasks", str(tasks),
-        "--cpu", f"{plan.cpu:g}",
-        "--memory", str(plan.memory),
-        "--port", "0",
-        "--lb", "roundrobin",
-        "--step-time", f"{plan.step_time:g}",
-        "--warmup", f"{plan.warmup:g}",
-        "--max-steps", str(plan.max_steps(tasks)),
-        "--slo-p95-ms", f"{plan.slo.p95_ms:g}",
-        "--slo-failures", f"{plan.slo.failure_pct:g}",
-        "--alarm", str(alarm),
-        "--reset",
-        "--no-report",
-        "--out", str(out),
-        "--label", f"{tasks}-task" + ("s" if tasks > 1 else ""),
-    ]  # fmt: skip
-    for key, value in plan.flags:
-        if key not in ("cpu", "memory", "port", "lb"):  # those are set above, from the plan
-            command += [flag_name(key), f"{value:g}" if isinstance(value, float) else str(value)]
-        elif key in ("port", "lb"):
-            command[command.index(flag_name(key)) + 1] = str(value)
+    search = ["--users", "auto", "--max-steps", str(plan.max_steps(tasks)), "--no-report"]
+    fleet = _fleet_args(plan, tasks, alarm, out, _label(tasks))
+    command = run_command(config_file, [*search, *fleet])
+    add_flags(command, plan.flags, own=("cpu", "memory"), replace=("port", "lb"))
     search_from = search_from or plan.first_users(tasks)
     if search_from is not None:
         command += ["--search-from", str(search_from)]
@@ -88,32 +113,15 @@ def fault_phase_command(
     config_file: Path | None = None,
 ) -> list[str]:
     """`demo --faults`' third phase: the fleet at `users` for FAULT_STEPS steps, with the
-    plan's faults; the same fleet settings as the searches."""
-    command = phase_command(plan, tasks, alarm, out, config_file=config_file)
-    # Fixed steps, and a report of its own: its fault table.
-    search_flags = {"--search-from": 2, "--max-steps": 2, "--cooldown": 2, "--no-report": 1}
-    kept: list[str] = []
-    skip = 0
-    for index, arg in enumerate(command):
-        if skip:
-            skip -= 1
-            continue
-        if arg in search_flags:
-            skip = search_flags[arg] - 1
-            continue
-        if arg == "--users":
-            kept += ["--users", ",".join([str(users)] * FAULT_STEPS)]
-            skip = 1
-            continue
-        if arg == "--label":
-            kept += ["--label", f"{command[index + 1]}-faults"]
-            skip = 1
-            continue
-        kept.append(arg)
-    kept += ["--cooldown", "0"]
+    plan's faults; the same fleet settings as the searches, and a report of its own (its
+    fault table)."""
+    steps = ["--users", ",".join([str(users)] * FAULT_STEPS), "--cooldown", "0"]
+    fleet = _fleet_args(plan, tasks, alarm, out, f"{_label(tasks)}-faults")
+    command = run_command(config_file, [*steps, *fleet])
+    add_flags(command, plan.flags, own=("cpu", "memory"), replace=("port", "lb"))
     for fault in plan.fault_flags():
-        kept += ["--fault", fault]
-    return kept
+        command += ["--fault", fault]
+    return command
 
 
 def run_phase(command: list[str], tasks: int) -> PhaseResult:

@@ -234,31 +234,30 @@ class LocustDriver:
 
     def _next_users(self, index: int) -> int | None:
         """`--users auto`: the users of step `index`, from the steps measured so far."""
-        assert self.search is not None
-        done = self.finished_steps(time.time())
-        users = self.search.next_users(done)
-        if done:
-            self.progress.note(f"step {index}: {self.search.describe(done)}")
-        if users is None:
-            low, high = self.search.bracket(done)
-            self.progress.note(f"search done: the limit lies between {low} and {high} users")
-        return users
+        return self._searched(index, "users")
 
     def _next_rate(self, index: int) -> int | None:
         """`--arrival-rate auto`: the pool of users of step `index`, whose rate (whole
         iterations a second) the search chooses from the steps measured so far, judged on
         their p95 from the intended start (StepOutcome.from_rate_stats)."""
-        assert self.search is not None
-        done = self.finished_steps(time.time())
-        rate = self.search.next_users(done)
-        if done:
-            self.progress.note(f"step {index}: {self.search.describe(done, 'iterations/s')}")
+        rate = self._searched(index, "iterations/s")
         if rate is None:
-            low, high = self.search.bracket(done)
-            self.progress.note(f"search done: the limit lies between {low} and {high} iterations/s")
             return None
         self.step_rates.append(float(rate))
         return self.spec.plan.pool_for(rate)
+
+    def _searched(self, index: int, unit: str) -> int | None:
+        """The search's next step (`unit`: what it counts) from the steps measured so far, with
+        its progress lines; None when the limit is bracketed."""
+        assert self.search is not None
+        done = self.finished_steps(time.time())
+        value = self.search.next_users(done)
+        if done:
+            self.progress.note(f"step {index}: {self.search.describe(done, unit)}")
+        if value is None:
+            low, high = self.search.bracket(done)
+            self.progress.note(f"search done: the limit lies between {low} and {high} {unit}")
+        return value
 
     def finished_steps(self, now: float) -> list[StepOutcome]:
         """What the steps begun so far measured, for the search (StepOutcome.from_stats, or

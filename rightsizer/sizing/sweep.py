@@ -12,7 +12,6 @@ report.html unless --no-report) and sizes.json.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
-from rightsizer.config import flag_name
-from rightsizer.demo.phase import PhaseResult, run_phase
+from rightsizer.demo.phase import PhaseResult, add_flags, run_command, run_phase
 from rightsizer.errors import UsageError
 from rightsizer.fleet.spec import worker_count
 from rightsizer.rundir import RunDir
@@ -100,11 +98,7 @@ def size_command(
     plan: SweepPlan, size: TaskSize, out: Path, config_file: Path | None = None
 ) -> list[str]:
     """The `rightsizer run` command line for one size: one task behind HAProxy, searched."""
-    command = [sys.executable, "-m", "rightsizer"]
-    if config_file is not None:
-        command += ["--config", str(config_file)]
-    command += [
-        "run",
+    command = run_command(config_file, [
         "--users", "auto",
         "--tasks", "1",
         "--cpu", f"{size.cpu:g}",
@@ -117,7 +111,7 @@ def size_command(
         "--out", str(out),
         "--label", f"size-{size.cpu:g}-{size.memory_mb}",
         "--report" if plan.report else "--no-report",
-    ]  # fmt: skip
+    ])  # fmt: skip
     if plan.locustfile is None:
         command.append("--reset")
     else:
@@ -126,13 +120,7 @@ def size_command(
         command += ["--search-from", str(plan.search_from)]
     if plan.quick:
         command += ["--warmup", "0.3", "--cooldown", "2"]
-    for key, value in plan.flags:
-        if key in ("tasks", "cpu", "memory"):
-            continue  # each size sets its own
-        if key == "port":
-            command[command.index("--port") + 1] = str(value)
-            continue
-        command += [flag_name(key), f"{value:g}" if isinstance(value, float) else str(value)]
+    add_flags(command, plan.flags, own=("tasks", "cpu", "memory"), replace=("port",))
     return command
 
 
